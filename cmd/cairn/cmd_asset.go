@@ -1,0 +1,242 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-ledger/cairn/evidence"
+)
+
+func assetFields(forNew bool) []cli.Flag {
+	return []cli.Flag{
+		dirFlag(),
+		&cli.StringFlag{Name: "title", Aliases: []string{"t"}, Usage: "a human title"},
+		&cli.StringFlag{Name: "kind", Usage: "illustration, logo, text, product-design, photo or other"},
+		&cli.StringFlag{Name: "owner", Usage: "who holds the rights (a person or a company)"},
+		&cli.StringFlag{Name: "basis", Usage: "why they hold them: employment, commission, own or other"},
+		&cli.StringFlag{Name: "contract", Usage: "a reference to the contract that settles the rights"},
+		&cli.StringFlag{Name: "tdm", Usage: "text-and-data-mining choice: allowed or prohibited"},
+		jsonFlag("print the recorded step as JSON"),
+	}
+}
+
+func assetStep(c *cli.Context, kind string) (*evidence.Step, error) {
+	if c.NArg() != 1 {
+		return nil, usageErrorf("give exactly one asset ID, for example: cairn asset %s poster --title \"Festival poster\"", strings.TrimPrefix(kind, "asset-"))
+	}
+	id := c.Args().First()
+	if !evidence.ValidAssetID(id) {
+		return nil, usageErrorf("asset ID %q is not valid: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", id)
+	}
+	return &evidence.Step{
+		Kind: kind, Asset: id, Title: c.String("title"), AssetKind: c.String("kind"), Owner: c.String("owner"),
+		Basis: c.String("basis"), Contract: c.String("contract"), TDM: c.String("tdm"),
+	}, nil
+}
+
+func cmdAsset() *cli.Command {
+	return &cli.Command{
+		Name:  "asset",
+		Usage: "create, change, list and show assets (the works you make)",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "new",
+				Usage:     "create an asset and record who holds its rights",
+				ArgsUsage: "ID",
+				Description: `Every step belongs to an asset: one work, such as a poster or a logo.
+The rights fields say who owns the result and on what basis; an employee's work
+usually belongs to the employer, a freelancer keeps the rights unless a contract
+assigns them.
+
+Example:
+  cairn asset new poster --title "Festival poster" --kind illustration \
+      --owner "Studio X B.V." --basis commission --contract "PO-2026-114"`,
+				Flags: assetFields(true),
+				Action: func(c *cli.Context) error {
+					s, err := assetStep(c, evidence.KindAsset)
+					if err != nil {
+						return err
+					}
+					return recordAsset(c, s)
+				},
+			},
+			{
+				Name:      "set",
+				Usage:     "change an asset's title or rights (recorded as a new step)",
+				ArgsUsage: "ID",
+				Flags:     assetFields(false),
+				Action: func(c *cli.Context) error {
+					s, err := assetStep(c, evidence.KindAssetSet)
+					if err != nil {
+						return err
+					}
+					if s.Title+s.AssetKind+s.Owner+s.Basis+s.Contract+s.TDM == "" {
+						return usageErrorf("nothing to change: give at least one of --title, --kind, --owner, --basis, --contract, --tdm")
+					}
+					return recordAsset(c, s)
+				},
+			},
+			{
+				Name:  "list",
+				Usage: "list the assets",
+				Flags: []cli.Flag{dirFlag(), jsonFlag("one JSON object per line")},
+				Action: func(c *cli.Context) error {
+					b, err := openBook(c)
+					if err != nil {
+						return err
+					}
+					defer b.Close()
+					cfg, _ := evidence.ReadConfig(b.Dir)
+					assets := b.Assets()
+					if c.Bool("json") {
+						for _, a := range assets {
+							if err := printJSONLine(c, a); err != nil {
+								return err
+							}
+						}
+						return nil
+					}
+					if len(assets) == 0 {
+						fmt.Fprintln(c.App.Writer, "no assets yet; create one with: cairn asset new ID --title \"...\"")
+						return nil
+					}
+					tw := tabwriter.NewWriter(c.App.Writer, 0, 4, 2, ' ', 0)
+					fmt.Fprintln(tw, "  ID\tTITLE\tSTEPS\tLAST STEP")
+					for _, a := range assets {
+						mark := " "
+						if cfg != nil && cfg.Asset == a.ID {
+							mark = "*"
+						}
+						fmt.Fprintf(tw, "%s %s\t%s\t%d\t%s\n", mark, a.ID, safeLine(a.Title, 40), a.Steps, a.Updated.Local().Format("2006-01-02 15:04"))
+					}
+					return tw.Flush()
+				},
+			},
+			{
+				Name:      "show",
+				Usage:     "show an asset: rights, and what the human and the AI did",
+				ArgsUsage: "ID",
+				Flags:     []cli.Flag{dirFlag(), jsonFlag("print as JSON")},
+				Action: func(c *cli.Context) error {
+					b, err := openBook(c)
+					if err != nil {
+						return err
+					}
+					defer b.Close()
+					id := c.Args().First()
+					if id == "" {
+						if id, err = resolveAsset(c, b); err != nil {
+							return err
+						}
+					}
+					a, err := b.Asset(id)
+					if err != nil {
+						return err
+					}
+					steps, _, err := b.AssetSteps(id)
+					if err != nil {
+						return err
+					}
+					acc := evidence.NewAccount(id, steps)
+					if c.Bool("json") {
+						return printJSON(c.App.Writer, map[string]any{"asset": a, "account": acc,
+							"human": acc.HumanContribution(), "ai": acc.AIContribution()})
+					}
+					w := c.App.Writer
+					fmt.Fprintf(w, "asset     %s\n", a.ID)
+					for _, f := range [][2]string{{"title", a.Title}, {"kind", a.Kind}, {"owner", a.Owner}, {"basis", a.Basis}, {"contract", a.Contract}, {"tdm", a.TDM}} {
+						if f[1] != "" {
+							fmt.Fprintf(w, "%-9s %s\n", f[0], safeLine(f[1], 200))
+						}
+					}
+					fmt.Fprintf(w, "created   %s (record #%d)\n", a.Created.Local().Format("2006-01-02 15:04:05"), a.Seq)
+					fmt.Fprintf(w, "steps     %d, %d by a human, %d by an AI, %d by both, over %s\n", acc.Steps, acc.HumanSteps, acc.AISteps, acc.BothSteps, acc.Span().Round(1e9))
+					if h := acc.HumanContribution(); len(h) > 0 {
+						fmt.Fprintf(w, "human     %s\n", strings.Join(h, "\n          "))
+					}
+					if ai := acc.AIContribution(); len(ai) > 0 {
+						fmt.Fprintf(w, "AI        %s\n", strings.Join(ai, "\n          "))
+					}
+					if acc.Inputs > 0 {
+						fmt.Fprintf(w, "inputs    %d third-party, %d with unknown permission\n", acc.Inputs, acc.InputsUnknown)
+					}
+					if acc.FirstDisclosure != "" {
+						fmt.Fprintf(w, "disclosed %s %s\n", acc.FirstDisclosure, safeLine(acc.DisclosureWhere, 80))
+					}
+					return nil
+				},
+			},
+		},
+	}
+}
+
+func recordAsset(c *cli.Context, s *evidence.Step) error {
+	id, err := loadIdentity(c)
+	if err != nil {
+		return err
+	}
+	b, err := openBook(c)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	recs, err := b.Record(id, []*evidence.Step{s})
+	if err != nil {
+		return err
+	}
+	r := recs[len(recs)-1]
+	if c.Bool("json") {
+		return printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+	}
+	if s.Kind == evidence.KindAsset {
+		fmt.Fprintf(c.App.Writer, "created asset %s (record #%d)\nMake it the current asset with: cairn use %s\n", s.Asset, r.Seq, s.Asset)
+	} else {
+		fmt.Fprintf(c.App.Writer, "updated asset %s (record #%d)\n", s.Asset, r.Seq)
+	}
+	return nil
+}
+
+func cmdUse() *cli.Command {
+	return &cli.Command{
+		Name:      "use",
+		Usage:     "choose the current asset, so later steps need no --asset",
+		ArgsUsage: "ID",
+		Description: `use saves the current asset in .cairn/config.json. It is a local setting, not
+evidence: nothing is recorded in the ledger. Without an argument it prints the
+current asset.`,
+		Flags: []cli.Flag{dirFlag()},
+		Action: func(c *cli.Context) error {
+			b, err := openBook(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			cfg, err := evidence.ReadConfig(b.Dir)
+			if err != nil {
+				return err
+			}
+			if c.NArg() == 0 {
+				if cfg.Asset == "" {
+					return usageErrorf("no current asset; choose one with: cairn use ID")
+				}
+				fmt.Fprintln(c.App.Writer, cfg.Asset)
+				return nil
+			}
+			if c.NArg() > 1 {
+				return usageErrorf("use takes one asset ID")
+			}
+			if _, err := b.Asset(c.Args().First()); err != nil {
+				return err
+			}
+			cfg.Asset = c.Args().First()
+			if err := b.WriteConfig(cfg); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "current asset: %s\n", cfg.Asset)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/ledger"
+)
+
+// bookDir finds the .cairn directory for this invocation.
+func bookDir(c *cli.Context) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return evidence.FindDir(c.String("dir"), wd)
+}
+
+// openBook opens the book, waiting for other cairn processes to finish with it.
+func openBook(c *cli.Context) (*evidence.Book, error) {
+	dir, err := bookDir(c)
+	if err != nil {
+		return nil, err
+	}
+	return evidence.Open(dir, nil)
+}
+
+// keyPath returns where the identity key lives.
+func keyPath() (string, error) { return evidence.DefaultKeyPath() }
+
+// loadIdentity reads the identity key, asking for its passphrase if it is encrypted.
+func loadIdentity(c *cli.Context) (*evidence.Identity, error) {
+	path, err := keyPath()
+	if err != nil {
+		return nil, err
+	}
+	return evidence.LoadIdentity(path, func() ([]byte, error) { return readPassphrase(c, "Passphrase for "+path+": ", false) })
+}
+
+// readPassphrase takes the passphrase from CAIRN_PASSPHRASE, or asks on the terminal.
+// It is never echoed or printed.
+func readPassphrase(c *cli.Context, prompt string, confirm bool) ([]byte, error) {
+	if p, ok := os.LookupEnv("CAIRN_PASSPHRASE"); ok {
+		return []byte(p), nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, usageErrorf("the identity key needs a passphrase and there is no terminal to ask for it; set CAIRN_PASSPHRASE")
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, prompt)
+	p, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	if err != nil {
+		return nil, err
+	}
+	if confirm {
+		fmt.Fprint(tty, "Again: ")
+		q, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		if err != nil {
+			return nil, err
+		}
+		if string(p) != string(q) {
+			return nil, usageErrorf("the passphrases differ; nothing was written")
+		}
+	}
+	return p, nil
+}
+
+// assetFlag is taken by every step command.
+func assetFlag() cli.Flag {
+	return &cli.StringFlag{Name: "asset", Aliases: []string{"a"}, Usage: "the asset this step belongs to (default: the one chosen with cairn use)"}
+}
+
+// resolveAsset returns --asset, else the current asset.
+func resolveAsset(c *cli.Context, b *evidence.Book) (string, error) {
+	if a := c.String("asset"); a != "" {
+		return a, nil
+	}
+	cfg, err := evidence.ReadConfig(b.Dir)
+	if err != nil {
+		return "", err
+	}
+	if cfg.Asset == "" {
+		return "", usageErrorf("which asset? Give --asset ID, or choose one for all later steps with: cairn use ID")
+	}
+	return cfg.Asset, nil
+}
+
+// parseParams turns repeated --param k=v into a map.
+func parseParams(list []string) (map[string]string, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, p := range list {
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || k == "" {
+			return nil, usageErrorf("--param %q: write it as name=value, for example --param seed=42", p)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// addFiles stores files and returns their references; nothing is recorded yet.
+func addFiles(b *evidence.Book, paths []string) ([]evidence.FileRef, error) {
+	out := make([]evidence.FileRef, 0, len(paths))
+	for _, p := range paths {
+		if p == "" {
+			return nil, usageErrorf("an empty file name was given")
+		}
+		ref, err := b.Files.Add(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
+func addFile(b *evidence.Book, path string) (*evidence.FileRef, error) {
+	refs, err := addFiles(b, []string{path})
+	if err != nil {
+		return nil, err
+	}
+	return &refs[0], nil
+}
+
+// checkFilesExist fails early, before the ledger is opened, on paths that cannot be
+// read, so that a typo costs nothing.
+func checkFilesExist(paths ...string) error {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		fi, err := os.Stat(p)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			return usageErrorf("%s: no such file", p)
+		case err != nil:
+			return usageErrorf("%s: %v", p, err)
+		case fi.IsDir():
+			return usageErrorf("%s is a directory; give a file", p)
+		}
+	}
+	return nil
+}
+
+// readText returns the text argument, or standard input for "-".
+func readText(c *cli.Context, what string) (string, error) {
+	switch c.NArg() {
+	case 0:
+		return "", usageErrorf("give the %s text as an argument in quotes, or - to read it from standard input", what)
+	case 1:
+	default:
+		return "", usageErrorf("the %s text must be one argument: put it in quotes (got %d arguments)", what, c.NArg())
+	}
+	t := c.Args().First()
+	if t != "-" {
+		return t, nil
+	}
+	// Read one byte more than the limit, so that an oversized text is reported
+	// as such without reading all of it.
+	data, err := io.ReadAll(io.LimitReader(c.App.Reader, evidence.MaxTextBytes+1))
+	if err != nil {
+		return "", err
+	}
+	if len(data) > evidence.MaxTextBytes {
+		return "", usageErrorf("the %s on standard input is larger than %d KiB; cairn records at most that much text per step. Record a longer text as a file instead: cairn input FILE --permission own", what, evidence.MaxTextBytes>>10)
+	}
+	return string(data), nil
+}
+
+// record opens the book, stores the files, and records one step.
+func record(c *cli.Context, build func(b *evidence.Book, asset string) (*evidence.Step, error)) error {
+	id, err := loadIdentity(c)
+	if err != nil {
+		return err
+	}
+	b, err := openBook(c)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	asset, err := resolveAsset(c, b)
+	if err != nil {
+		return err
+	}
+	if _, err := b.Asset(asset); err != nil {
+		return err
+	}
+	s, err := build(b, asset)
+	if err != nil {
+		return err
+	}
+	s.Asset = asset
+	recs, err := b.Record(id, []*evidence.Step{s})
+	if err != nil {
+		return err
+	}
+	r := recs[len(recs)-1]
+	if c.Bool("json") {
+		return printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+	}
+	fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s%s\n", s.Kind, r.Seq, asset, stepSummary(s))
+	return nil
+}
+
+func jsonFlag(usage string) cli.Flag {
+	return &cli.BoolFlag{Name: "json", Usage: usage}
+}
+
+// stepSummary is a short description after "recorded ...".
+func stepSummary(s *evidence.Step) string {
+	switch s.Kind {
+	case evidence.KindGenerate:
+		return fmt.Sprintf(": %d candidate(s) from %s", len(s.Out), s.Tool)
+	case evidence.KindSelect:
+		return fmt.Sprintf(": chose %s out of %d", s.File.Name, len(s.From))
+	case evidence.KindEdit:
+		return fmt.Sprintf(": %s -> %s", s.Before.Name, s.After.Name)
+	case evidence.KindSketch, evidence.KindInput, evidence.KindFinal:
+		return fmt.Sprintf(": %s (sha256 %s)", s.File.Name, s.File.Short())
+	}
+	return ""
+}
+
+// stepJSON is the line printed by log --json: the step's own fields plus where it
+// sits in the ledger.
+func stepJSON(b *evidence.Book, sr evidence.StepRecord) (map[string]any, error) {
+	var m map[string]any
+	if err := json.Unmarshal(sr.Rec.Payload, &m); err != nil {
+		return nil, err
+	}
+	h := sr.Rec.Hash()
+	m["seq"] = sr.Rec.Seq
+	m["time"] = sr.Rec.Time.Format("2006-01-02T15:04:05.000000000Z07:00")
+	m["author"] = ledger.KeyID(sr.Rec.Key)
+	if n := b.AuthorName(sr.Rec.Key); n != "" {
+		m["author_name"] = n
+	}
+	m["hash"] = fmt.Sprintf("%x", h[:])
+	return m, nil
+}
+
+func printJSONStep(w io.Writer, b *evidence.Book, sr evidence.StepRecord) error {
+	m, err := stepJSON(b, sr)
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(m)
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func shortPath(p string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, p); err == nil && !strings.HasPrefix(r, "..") {
+			return r
+		}
+	}
+	return p
+}
+
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}

@@ -1,0 +1,512 @@
+// Package ledger is an append-only, tamper-evident log of opaque records.
+//
+// Each record is signed with Ed25519 by its author, linked to the one before it,
+// and is a leaf of an RFC 6962 Merkle tree whose stored hashes follow
+// golang.org/x/mod/sumdb/tlog. Signed checkpoints (C2SP tlog-checkpoint in a C2SP
+// signed note) commit to the tree; inclusion and consistency proofs relate records
+// and checkpoints to each other. FORMAT.md specifies every byte.
+//
+// The package knows nothing about what the records mean.
+package ledger
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// A Ledger is an open ledger directory. It holds an exclusive lock on the directory
+// until Close; it is safe for use by one goroutine at a time.
+type Ledger struct {
+	dir    string
+	db     *badger.DB
+	lock   *dirLock
+	origin string
+	size   int64
+	last   *Record // nil when size == 0 or the last entry is unreadable
+
+	now      func() time.Time
+	txnBytes int
+}
+
+// Options controls Open and Create.
+type Options struct {
+	// LockTimeout is how long to wait for another process holding the ledger.
+	// Zero means DefaultLockTimeout.
+	LockTimeout time.Duration
+	// Bulk tunes the storage for appending many records in one call.
+	Bulk bool
+}
+
+var (
+	// ErrNotExist is wrapped when Open finds no ledger in the directory.
+	ErrNotExist = errors.New("no ledger")
+	// ErrExist is wrapped when Create finds a ledger already there.
+	ErrExist = errors.New("ledger already exists")
+	// ErrClockBehind is wrapped when the clock is earlier than the last record.
+	ErrClockBehind = errors.New("clock is behind the last record")
+)
+
+// NewOrigin returns a fresh origin line that names one ledger uniquely:
+// "cairn.ledger/" and 20 random base32 characters (100 bits).
+func NewOrigin() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "cairn.ledger/" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:])[:20])
+}
+
+// ValidOrigin reports whether s can be a checkpoint origin line: printable ASCII
+// without spaces or plus signs (so it is also a valid signed-note key name).
+func ValidOrigin(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c > '~' || c == '+' {
+			return false
+		}
+	}
+	return true
+}
+
+// Create makes a new, empty ledger in dir with the given origin.
+func Create(dir, origin string, opts *Options) (*Ledger, error) {
+	if !ValidOrigin(origin) {
+		return nil, fmt.Errorf("invalid origin %q", origin)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	l, err := open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if l.origin != "" {
+		l.Close()
+		return nil, fmt.Errorf("%s: %w", dir, ErrExist)
+	}
+	err = l.db.Update(func(txn *badger.Txn) error { return txn.Set(originKey, []byte(origin)) })
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.origin = origin
+	return l, nil
+}
+
+// Open opens the existing ledger in dir, waiting up to opts.LockTimeout for another
+// process to release it.
+func Open(dir string, opts *Options) (*Ledger, error) {
+	if fi, err := os.Stat(filepath.Join(dir, "MANIFEST")); err != nil || fi.IsDir() {
+		return nil, fmt.Errorf("%s: %w", dir, ErrNotExist)
+	}
+	l, err := open(dir, opts)
+	if err != nil {
+		return nil, err
+	}
+	if l.origin == "" {
+		l.Close()
+		return nil, fmt.Errorf("%s: %w (the directory holds a database without an origin)", dir, ErrNotExist)
+	}
+	return l, nil
+}
+
+func open(dir string, opts *Options) (*Ledger, error) {
+	timeout := DefaultLockTimeout
+	if opts != nil && opts.LockTimeout > 0 {
+		timeout = opts.LockTimeout
+	}
+	lock, err := acquireLock(dir, timeout)
+	if err != nil {
+		return nil, err
+	}
+	bulk := opts != nil && opts.Bulk
+	db, err := badger.Open(badgerOptions(dir, bulk))
+	if err != nil {
+		lock.release()
+		return nil, fmt.Errorf("open ledger database in %s: %w", dir, err)
+	}
+	l := &Ledger{dir: dir, db: db, lock: lock, now: time.Now, txnBytes: txnBudget(bulk)}
+	if err := l.load(); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// load reads the origin and finds the last record. The size is the last record key
+// plus one: keys sort by sequence number and every append commits atomically.
+func (l *Ledger) load() error {
+	return l.db.View(func(txn *badger.Txn) error {
+		if item, err := txn.Get(originKey); err == nil {
+			v, _ := item.ValueCopy(nil)
+			l.origin = string(v)
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			return err
+		}
+		it := txn.NewIterator(badger.IteratorOptions{Reverse: true, Prefix: []byte("e")})
+		defer it.Close()
+		it.Seek([]byte("e\xff"))
+		if !it.Valid() {
+			return nil
+		}
+		k := it.Item().Key()
+		if len(k) < 10 {
+			return fmt.Errorf("corrupt ledger: unexpected key %x", k)
+		}
+		last := int64(binary.BigEndian.Uint64(k[1:9]))
+		l.size = last + 1
+		item, err := txn.Get(entryKey(last))
+		if err != nil {
+			return nil // verification names the problem; appends refuse below
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if r, err := DecodeEntry(v); err == nil && r.Seq == last {
+			l.last = r
+		}
+		return nil
+	})
+}
+
+// Close releases the database and the directory lock.
+func (l *Ledger) Close() error {
+	err := l.db.Close()
+	if lerr := l.lock.release(); err == nil {
+		err = lerr
+	}
+	return err
+}
+
+// Dir returns the ledger's directory.
+func (l *Ledger) Dir() string { return l.dir }
+
+// Origin returns the ledger's origin line, which names it in checkpoints.
+func (l *Ledger) Origin() string { return l.origin }
+
+// Size returns the number of records.
+func (l *Ledger) Size() int64 { return l.size }
+
+// Last returns the last record, or nil for an empty ledger.
+func (l *Ledger) Last() *Record { return l.last }
+
+// SetClock replaces the clock used to timestamp records (tests only).
+func (l *Ledger) SetClock(now func() time.Time) { l.now = now }
+
+// Append signs payload with key and appends it as one durable transaction.
+func (l *Ledger) Append(key ed25519.PrivateKey, payload []byte) (*Record, error) {
+	recs, err := l.AppendBatch(key, [][]byte{payload})
+	if err != nil {
+		return nil, err
+	}
+	return recs[0], nil
+}
+
+// txnMaxRecords bounds the records of one transaction, and so the work lost to a crash.
+const txnMaxRecords = 4096
+
+// AppendBatch appends payloads in order. It signs them in parallel and commits them
+// in transactions of whole records; on error, the records already committed are
+// returned with it.
+func (l *Ledger) AppendBatch(key ed25519.PrivateKey, payloads [][]byte) ([]*Record, error) {
+	if len(key) != ed25519.PrivateKeySize {
+		return nil, errors.New("append: invalid Ed25519 private key")
+	}
+	if l.size > 0 && l.last == nil {
+		return nil, fmt.Errorf("append: the last record (%d) is missing or unreadable; run verification", l.size-1)
+	}
+	for i, p := range payloads {
+		if len(p) > MaxPayload {
+			return nil, fmt.Errorf("append: record %d of the batch is %d bytes; the limit is %d", i, len(p), MaxPayload)
+		}
+	}
+	pub := key.Public().(ed25519.PublicKey)
+	out := make([]*Record, 0, len(payloads))
+
+	// Stage 1 (here): lay out bodies in order; each links to the previous body, so
+	// no signature is needed before the next record can be laid out.
+	// Stage 2 (signChunk): sign a chunk on every core.
+	// Stage 3 (commit goroutine): hash into the tree and commit, while the next chunk is signed.
+	type chunk struct{ recs []*Record }
+	commits := make(chan chunk, 1)
+	done := make(chan error, 1)
+	go func() {
+		var err error
+		for c := range commits {
+			if err == nil {
+				err = l.commit(c.recs)
+				if err == nil {
+					out = append(out, c.recs...)
+				}
+			}
+		}
+		done <- err
+	}()
+
+	seq := l.size
+	prevTime := time.Time{}
+	var prev tlog.Hash
+	if l.last != nil {
+		prevTime = l.last.Time
+		prev = bodyHash(l.last.Entry)
+	}
+	var err error
+	for start := 0; start < len(payloads) && err == nil; {
+		end, bytes := start, 0
+		for end < len(payloads) && end-start < txnMaxRecords && (end == start || bytes+len(payloads[end]) < l.txnBytes) {
+			// A record above the value threshold is stored as a pointer.
+			bytes += min(len(payloads[end]), 64<<10) + MinEntrySize + 200
+			end++
+		}
+		recs := make([]*Record, end-start)
+		for i := range recs {
+			t := l.now().UTC()
+			if t.Before(prevTime) {
+				err = fmt.Errorf("%w: now is %s, the last record says %s; fix the system clock (records are never reordered)",
+					ErrClockBehind, t.Format(time.RFC3339Nano), prevTime.Format(time.RFC3339Nano))
+				break
+			}
+			body := encodeUnsigned(seq, t, prev, pub, payloads[start+i])
+			recs[i] = &Record{Seq: seq, Time: t, Prev: prev, Key: pub, Entry: body}
+			prev = sha256.Sum256(body)
+			prevTime = t
+			seq++
+		}
+		if err != nil {
+			break
+		}
+		signChunk(l.origin, key, recs)
+		commits <- chunk{recs}
+		start = end
+	}
+	close(commits)
+	if cerr := <-done; cerr != nil {
+		return out, cerr
+	}
+	return out, err
+}
+
+// bodyHash is the chain link: SHA-256 of an entry without its signature.
+func bodyHash(entry []byte) tlog.Hash {
+	return sha256.Sum256(entry[:len(entry)-signatureSize])
+}
+
+func signChunk(origin string, key ed25519.PrivateKey, recs []*Record) {
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	per := (len(recs) + workers - 1) / workers
+	for w := 0; w < len(recs); w += per {
+		part := recs[w:min(w+per, len(recs))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, r := range part {
+				r.Sig = ed25519.Sign(key, SignedMessage(origin, r.Entry))
+				r.Entry = append(r.Entry, r.Sig...)
+				r.Payload = r.Entry[headerSize : len(r.Entry)-signatureSize]
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// commit writes records and their stored hashes in one transaction.
+func (l *Ledger) commit(recs []*Record) error {
+	txn := l.db.NewTransaction(true)
+	defer txn.Discard()
+	hr := hashReader{txn: txn, pending: make(map[int64]tlog.Hash)}
+	for _, r := range recs {
+		if r.Seq != l.size {
+			return fmt.Errorf("append: internal error: record %d at size %d", r.Seq, l.size)
+		}
+		hashes, err := tlog.StoredHashesForRecordHash(r.Seq, r.Hash(), hr)
+		if err != nil {
+			return fmt.Errorf("append: tree hashes for record %d: %w", r.Seq, err)
+		}
+		base := tlog.StoredHashIndex(0, r.Seq)
+		for i, h := range hashes {
+			hr.pending[base+int64(i)] = h
+			if err := txn.Set(hashKey(base+int64(i)), h[:]); err != nil {
+				return err
+			}
+		}
+		if err := txn.Set(entryKey(r.Seq), r.Entry); err != nil {
+			return err
+		}
+		if r.Seq > 0 {
+			leaf := r.Hash()
+			if err := txn.Set(nextKey(r.Seq-1), leaf[:]); err != nil {
+				return err
+			}
+		}
+		l.size++
+	}
+	if err := txn.Commit(); err != nil {
+		l.size -= int64(len(recs))
+		return fmt.Errorf("append: commit: %w", err)
+	}
+	l.last = recs[len(recs)-1]
+	return nil
+}
+
+// Get returns record seq.
+func (l *Ledger) Get(seq int64) (*Record, error) {
+	if seq < 0 || seq >= l.size {
+		return nil, fmt.Errorf("no record %d: the ledger has %d records (0 to %d)", seq, l.size, l.size-1)
+	}
+	var r *Record
+	err := l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(entryKey(seq))
+		if err != nil {
+			return fmt.Errorf("record %d: %w", seq, err)
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		r, err = DecodeEntry(v)
+		if err == nil && r.Seq != seq {
+			err = fmt.Errorf("record stored at %d says it is %d", seq, r.Seq)
+		}
+		return err
+	})
+	return r, err
+}
+
+// Scan calls fn for every record from seq from on, in order, until fn returns an
+// error. Records are decoded but not verified.
+func (l *Ledger) Scan(from int64, fn func(*Record) error) error {
+	return l.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte("e")
+		opts.PrefetchSize = 256
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(entryKey(from)); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if len(k) != 10 || k[9] != 'r' {
+				continue
+			}
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			r, err := DecodeEntry(v)
+			if err != nil {
+				return fmt.Errorf("record at key %d: %w", binary.BigEndian.Uint64(k[1:9]), err)
+			}
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// TreeHash returns the Merkle root of the first size records, from stored hashes.
+func (l *Ledger) TreeHash(size int64) (tlog.Hash, error) {
+	if size < 0 || size > l.size {
+		return tlog.Hash{}, fmt.Errorf("tree size %d out of range [0, %d]", size, l.size)
+	}
+	var h tlog.Hash
+	err := l.db.View(func(txn *badger.Txn) error {
+		var err error
+		h, err = tlog.TreeHash(size, hashReader{txn: txn})
+		return err
+	})
+	return h, err
+}
+
+// InclusionProof proves that record seq is leaf seq of the tree of size size.
+func (l *Ledger) InclusionProof(seq, size int64) (tlog.RecordProof, error) {
+	if size > l.size || seq < 0 || seq >= size {
+		return nil, fmt.Errorf("no inclusion proof for record %d in a tree of %d (the ledger has %d)", seq, size, l.size)
+	}
+	var p tlog.RecordProof
+	err := l.db.View(func(txn *badger.Txn) error {
+		var err error
+		p, err = tlog.ProveRecord(size, seq, hashReader{txn: txn})
+		return err
+	})
+	return p, err
+}
+
+// ConsistencyProof proves that the tree of size oldSize is a prefix of the tree of size size.
+func (l *Ledger) ConsistencyProof(oldSize, size int64) (tlog.TreeProof, error) {
+	if size > l.size || oldSize < 1 || oldSize > size {
+		return nil, fmt.Errorf("no consistency proof from %d to %d (the ledger has %d)", oldSize, size, l.size)
+	}
+	var p tlog.TreeProof
+	err := l.db.View(func(txn *badger.Txn) error {
+		var err error
+		p, err = tlog.ProveTree(size, oldSize, hashReader{txn: txn})
+		return err
+	})
+	return p, err
+}
+
+// PutCheckpoint stores a signed checkpoint note after checking that it is for this
+// ledger and matches the tree. The signature is the caller's to check.
+func (l *Ledger) PutCheckpoint(text []byte) error {
+	c, err := ParseCheckpoint(text)
+	if err != nil {
+		return err
+	}
+	if c.Origin != l.origin {
+		return fmt.Errorf("checkpoint origin %q is not this ledger's (%q)", c.Origin, l.origin)
+	}
+	root, err := l.TreeHash(c.Size)
+	if err != nil {
+		return err
+	}
+	if root != c.Root {
+		return fmt.Errorf("checkpoint root for size %d does not match the ledger", c.Size)
+	}
+	return l.db.Update(func(txn *badger.Txn) error { return txn.Set(checkpointKey(c.Size), text) })
+}
+
+// Checkpoints returns the stored checkpoint notes, oldest first.
+func (l *Ledger) Checkpoints() ([][]byte, error) {
+	var out [][]byte
+	err := l.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("k/"), PrefetchValues: true, PrefetchSize: 16})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out = append(out, v)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// LatestCheckpoint returns the newest stored checkpoint note, or nil.
+func (l *Ledger) LatestCheckpoint() ([]byte, error) {
+	all, err := l.Checkpoints()
+	if err != nil || len(all) == 0 {
+		return nil, err
+	}
+	return all[len(all)-1], nil
+}
+
+// sameBytes is bytes.Equal, named for what the callers check.
+var sameBytes = bytes.Equal

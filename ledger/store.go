@@ -1,0 +1,142 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+// Badger key layout (FORMAT.md, "Storage"):
+//
+//	"a/origin"                    the ledger's origin line, written once
+//	"e" seq(8) "r"                the entry bytes of record seq
+//	"e" seq(8) "h" level(1)       the stored Merkle hash (level, seq>>level) completed by record seq
+//	"k/" size(8)                  the signed checkpoint note for that tree size
+//
+// Everything one append writes sorts after everything already stored. This is the
+// point of the layout: a short-lived process flushes its memtable into one level-0
+// table on close, and compacting that table rewrites every older table its key range
+// overlaps. With per-record keys at the end of the key space the overlap is the last
+// table alone, so an append costs the same at 100,000 records as at 10. A secondary
+// index in its own key range would drag all of that range into every compaction.
+func entryKey(seq int64) []byte {
+	k := make([]byte, 10)
+	k[0] = 'e'
+	binary.BigEndian.PutUint64(k[1:], uint64(seq))
+	k[9] = 'r'
+	return k
+}
+
+// hashKey maps a tlog stored-hash index to the record that completed it: the hash at
+// (level, n) is complete once leaf (n+1)<<level - 1 is appended.
+func hashKey(index int64) []byte {
+	level, n := tlog.SplitStoredHashIndex(index)
+	seq := (n+1)<<uint(level) - 1
+	k := make([]byte, 11)
+	k[0] = 'e'
+	binary.BigEndian.PutUint64(k[1:], uint64(seq))
+	k[9] = 'h'
+	k[10] = byte(level)
+	return k
+}
+
+// nextKey holds, under record seq, the leaf hash of record seq+1. It is redundant
+// (verification checks it), and it is there for the storage engine: it makes each
+// append's keys overlap the newest stored table, so that compaction on close merges
+// the append into that table instead of leaving one more tiny table behind.
+func nextKey(seq int64) []byte {
+	k := entryKey(seq)
+	k[9] = 'n'
+	return k
+}
+
+func checkpointKey(size int64) []byte {
+	k := make([]byte, 10)
+	copy(k, "k/")
+	binary.BigEndian.PutUint64(k[2:], uint64(size))
+	return k
+}
+
+var originKey = []byte("a/origin")
+
+// badgerOptions tunes Badger for a command-line tool that opens the ledger, appends a
+// record and closes, thousands of times a day (see shared/notes/badger-cli.md and
+// DESIGN.md, "Storage"). Bulk work (imports, migrations) gets a larger memtable, so
+// that it can commit thousands of records per transaction.
+func badgerOptions(dir string, bulk bool) badger.Options {
+	memtable := int64(1 << 20) // the WAL is mmapped and truncated at every open and close
+	if bulk {
+		memtable = 64 << 20
+	}
+	return badger.DefaultOptions(dir).
+		WithSyncWrites(true).
+		WithLogger(nil).
+		WithMemTableSize(memtable).
+		// Records above 64 KiB go to the value log, so that a 1 MiB record still fits
+		// a transaction (at most 15% of the memtable) as a pointer.
+		WithValueThreshold(64 << 10).
+		WithValueLogFileSize(1 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(2).
+		WithNumLevelZeroTablesStall(4).
+		WithNumCompactors(2).
+		// Few large tables: every table is mmapped at open and msynced at close, so
+		// their number, not their size, sets the fixed cost of a short process.
+		WithBaseTableSize(8 << 20).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
+		WithCompression(options.None).
+		WithMetricsEnabled(false).
+		WithNumGoroutines(2).
+		WithDetectConflicts(false).
+		// Without this, every short-lived process leaves one more level-0 table and
+		// opening slows from 14 ms to 190 ms after 1,000 runs.
+		WithCompactL0OnClose(true)
+}
+
+// txnBudget is how many bytes of records one transaction may carry: Badger refuses
+// a transaction above 15% of the memtable; stay well below.
+func txnBudget(bulk bool) int {
+	if bulk {
+		return 4 << 20
+	}
+	return 96 << 10
+}
+
+// hashReader reads tlog stored hashes from a Badger transaction, looking first in
+// pending, the hashes of a batch not yet committed.
+type hashReader struct {
+	txn     *badger.Txn
+	pending map[int64]tlog.Hash
+}
+
+func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	for i, x := range indexes {
+		if h, ok := r.pending[x]; ok {
+			out[i] = h
+			continue
+		}
+		item, err := r.txn.Get(hashKey(x))
+		if err != nil {
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return nil, fmt.Errorf("stored hash %d is missing", x)
+			}
+			return nil, err
+		}
+		if err := item.Value(func(v []byte) error {
+			if len(v) != tlog.HashSize {
+				return fmt.Errorf("stored hash %d has %d bytes, want %d", x, len(v), tlog.HashSize)
+			}
+			copy(out[i][:], v)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
