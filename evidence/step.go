@@ -238,8 +238,12 @@ func (s *Step) Normalize() error {
 
 // Validate checks that the step is complete and consistent for its kind.
 func (s *Step) Validate() error {
+	textName := "text"
+	if s.Kind == KindPrompt || s.Kind == KindNote {
+		textName = "the " + s.Kind
+	}
 	for _, f := range []struct{ name, v string }{
-		{"text", s.Text}, {"why", s.Why}, {"note", s.Note},
+		{textName, s.Text}, {"--why", s.Why}, {"--note", s.Note},
 	} {
 		if err := checkText(f.name, f.v, MaxTextBytes); err != nil {
 			return err

@@ -49,7 +49,7 @@ func loadIdentity(c *cli.Context) (*evidence.Identity, error) {
 // readPassphrase takes the passphrase from CAIRN_PASSPHRASE, or asks on the terminal.
 // It is never echoed or printed.
 func readPassphrase(c *cli.Context, prompt string, confirm bool) ([]byte, error) {
-	if p, ok := os.LookupEnv("CAIRN_PASSPHRASE"); ok {
+	if p := os.Getenv("CAIRN_PASSPHRASE"); p != "" {
 		return []byte(p), nil
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)

@@ -122,6 +122,7 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 			cmdPrompt(), cmdGenerate(), cmdSelect(), cmdEdit(), cmdSketch(), cmdInput(),
 			cmdNote(), cmdDisclose(), cmdFinal(), cmdBatch(),
 			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(),
+			cmdExport(), cmdVerifyPack(),
 		},
 	}
 	return app

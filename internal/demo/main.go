@@ -1,0 +1,257 @@
+// Command demo plays a realistic cairn session in a temporary directory: a designer
+// co-writes a prompt with a chatbot, generates four candidates, chooses one, makes
+// variations, adds a sketch of their own and a licensed texture, finishes with a
+// manual edit, declares the final work, and hands the result to legal. It makes its
+// own images. `make demo` runs it.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+func main() {
+	bin := flag.String("cairn", "bin/cairn", "the cairn binary")
+	keep := flag.String("dir", "", "work in this directory instead of a temporary one")
+	flag.Parse()
+	abs, err := filepath.Abs(*bin)
+	check(err)
+	dir := *keep
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "cairn-demo-")
+		check(err)
+	}
+	check(os.MkdirAll(dir, 0o755))
+	check(os.Chdir(dir))
+	// A throwaway identity: the demo never touches your own key.
+	check(os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config")))
+	os.Unsetenv("CAIRN_KEY")
+	os.Unsetenv("CAIRN_DIR")
+
+	say("A designer at a small studio makes a festival poster with AI tools, and records each step.")
+	run(abs, "", "init", "--name", "Mira Jansen", "--email", "mira@studio-noord.example")
+	run(abs, "", "asset", "new", "fox-poster", "--title", "Winterfest 2027 poster", "--kind", "illustration",
+		"--owner", "Studio Noord B.V.", "--basis", "employment", "--contract", "Employment contract M. Jansen, art. 7")
+	run(abs, "", "use", "fox-poster")
+
+	say("She works out the prompt with a chatbot; the chatbot's suggestion and her rewrite are both recorded.")
+	run(abs, "", "prompt", "A red fox in deep snow at dusk, woodcut print style, limited palette of three colours",
+		"--tool", "chatgpt", "--model", "gpt-4o", "--by", "ai")
+	run(abs, "A red fox curled in deep snow under a violet dusk sky, Japanese woodcut (moku hanga) style, visible wood grain, palette: vermilion, indigo, warm white — poster for a winter festival, room for a title at the top\n",
+		"prompt", "-", "--tool", "midjourney", "--model", "v7", "--by", "both", "--param", "ar=2:3", "--param", "stylize=250")
+
+	say("Midjourney returns four candidates. All four are kept.")
+	for i := 1; i <= 4; i++ {
+		writePNG(fmt.Sprintf("fox-%d.png", i), candidate(i))
+	}
+	run(abs, "", "generate", "--tool", "midjourney", "--model", "v7", "--param", "seed=1283",
+		"--out", "fox-1.png", "--out", "fox-2.png", "--out", "fox-3.png", "--out", "fox-4.png")
+	run(abs, "", "select", "fox-3.png", "--from", "fox-1.png", "fox-2.png", "fox-3.png", "fox-4.png",
+		"--why", "the fox looks back at the viewer; the sky leaves room for the title")
+
+	say("She asks for variations of her choice, and chooses again.")
+	for i := 1; i <= 4; i++ {
+		writePNG(fmt.Sprintf("fox-3-var-%d.png", i), variation(i))
+	}
+	run(abs, "", "generate", "--tool", "midjourney", "--model", "v7", "--param", "variation=subtle", "--in", "fox-3.png",
+		"--out", "fox-3-var-1.png", "--out", "fox-3-var-2.png", "--out", "fox-3-var-3.png", "--out", "fox-3-var-4.png")
+	run(abs, "", "select", "fox-3-var-2.png", "--from", "fox-3-var-1.png", "fox-3-var-2.png", "fox-3-var-3.png", "fox-3-var-4.png",
+		"--why", "calmer snow, the tail wraps the composition")
+
+	say("She draws the lettering herself, and uses a licensed paper texture.")
+	writePNG("lettering-sketch.png", sketch())
+	run(abs, "", "sketch", "lettering-sketch.png", "--note", "hand-drawn WINTERFEST lettering, brush pen, scanned")
+	writePNG("paper-texture.png", texture())
+	run(abs, "", "input", "paper-texture.png", "--source", "https://textures.example/paper/washi-041",
+		"--license", "CC-BY-4.0", "--permission", "licensed", "--note", "overlay at 20% for the printed look")
+
+	say("The manual edit: lettering placed, the fox's eye repainted, texture overlaid.")
+	writePNG("poster-final.png", final())
+	run(abs, "", "edit", "--before", "fox-3-var-2.png", "--after", "poster-final.png", "--tool", "krita",
+		"--note", "placed my lettering, repainted the eye, added the texture overlay, cropped to A2")
+	run(abs, "", "note", "Client approved the final on the call of 23 November; no further AI steps.")
+	run(abs, "", "final", "poster-final.png")
+	run(abs, "", "disclose", "--date", "2026-11-23", "--where", "studio-noord.example/work/winterfest")
+
+	say("The timeline, and an auditor's check of the whole ledger.")
+	run(abs, "", "log", "--asset", "fox-poster")
+	run(abs, "", "asset", "show", "fox-poster")
+	run(abs, "", "verify")
+	run(abs, "", "checkpoint", "--out", "handed-to-legal.checkpoint")
+
+	if hasCommand(abs, "export") {
+		say("Legal exports a signed evidence pack, and anyone can verify it offline.")
+		run(abs, "", "export", "fox-poster", "-o", "fox-poster-evidence.pdf")
+		run(abs, "", "verify-pack", "fox-poster-evidence.pdf")
+		p, _ := filepath.Abs("fox-poster-evidence.pdf")
+		fmt.Printf("\nThe evidence pack is at %s\n", p)
+	}
+	fmt.Printf("The demo ledger is in %s (delete it when done).\n", dir)
+}
+
+func hasCommand(bin, name string) bool {
+	out, _ := exec.Command(bin, "help").CombinedOutput()
+	return bytes.Contains(out, []byte("\n   "+name+" "))
+}
+
+func say(s string) { fmt.Printf("\n\033[1m# %s\033[0m\n", s) }
+
+// run shows a command as a user would type it, runs it, and stops the demo if it fails.
+func run(bin, stdin string, args ...string) {
+	shown := make([]string, len(args))
+	for i, a := range args {
+		if strings.ContainsAny(a, " ;'\"&|") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		shown[i] = a
+	}
+	if stdin != "" {
+		fmt.Printf("$ echo '%s' | cairn %s\n", strings.TrimSpace(stdin), strings.Join(shown, " "))
+	} else {
+		fmt.Printf("$ cairn %s\n", strings.Join(shown, " "))
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(os.Stderr, "demo: cairn %s failed: %v\n", args[0], err)
+		os.Exit(1)
+	}
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func writePNG(name string, img image.Image) {
+	var b bytes.Buffer
+	check(png.Encode(&b, img))
+	check(os.WriteFile(name, b.Bytes(), 0o644))
+}
+
+const size = 384
+
+var (
+	indigo     = color.RGBA{38, 44, 92, 255}
+	violet     = color.RGBA{92, 70, 140, 255}
+	vermilion  = color.RGBA{222, 72, 40, 255}
+	snow       = color.RGBA{244, 240, 230, 255}
+	shadowSnow = color.RGBA{200, 204, 222, 255}
+)
+
+// scene paints a stylised fox in snow: sky, hills, a fox body and head. The
+// parameters move and tint things so that each candidate differs visibly.
+func scene(skyTop, skyBottom color.RGBA, foxX, foxY, tail float64, lookBack bool) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, size, size*3/2))
+	h := float64(img.Bounds().Dy())
+	for y := 0; y < img.Bounds().Dy(); y++ {
+		t := float64(y) / h
+		for x := 0; x < size; x++ {
+			c := lerp(skyTop, skyBottom, t*1.6)
+			hill := h*0.62 + 18*math.Sin(float64(x)/40)
+			if float64(y) > hill {
+				c = snow
+				if int(float64(y)+8*math.Sin(float64(x)/13))%23 < 3 {
+					c = shadowSnow
+				}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	ellipse(img, foxX, foxY, 70, 38, vermilion)
+	ellipse(img, foxX+tail*80, foxY+10, 55, 16, vermilion)
+	ellipse(img, foxX+tail*118, foxY+12, 14, 10, snow)
+	hx := foxX - 62
+	if lookBack {
+		hx = foxX + 58
+	}
+	ellipse(img, hx, foxY-34, 30, 24, vermilion)
+	ellipse(img, hx-14, foxY-62, 8, 16, vermilion)
+	ellipse(img, hx+14, foxY-62, 8, 16, vermilion)
+	ellipse(img, hx-8, foxY-38, 4, 4, indigo)
+	return img
+}
+
+func candidate(i int) image.Image {
+	skies := []color.RGBA{violet, indigo, {120, 80, 120, 255}, {70, 60, 130, 255}}
+	return scene(skies[i-1], color.RGBA{250, 200, 170, 255}, 150+float64(i)*20, 400+float64(i%2)*30, float64(i%3)-1, i == 3)
+}
+
+func variation(i int) image.Image {
+	return scene(color.RGBA{70, 60, 130, 255}, color.RGBA{250, 200 - uint8(i*8), 170, 255}, 210, 410+float64(i)*6, 1, true)
+}
+
+func sketch() image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, 480, 160))
+	for y := 0; y < 160; y++ {
+		for x := 0; x < 480; x++ {
+			img.Set(x, y, color.RGBA{250, 248, 240, 255})
+		}
+	}
+	// Ten brush-pen letter strokes.
+	for l := 0; l < 10; l++ {
+		x0 := 20 + float64(l)*45
+		for t := 0.0; t < 1; t += 0.002 {
+			x := x0 + 30*t + 6*math.Sin(t*9+float64(l))
+			y := 30 + 100*math.Abs(math.Sin(t*math.Pi*(1+float64(l%3))))
+			ellipse(img, x, y, 3, 3, color.RGBA{20, 20, 30, 255})
+		}
+	}
+	return img
+}
+
+func texture() image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, 256, 256))
+	for y := 0; y < 256; y++ {
+		for x := 0; x < 256; x++ {
+			v := uint8(215 + int(20*math.Sin(float64(x*y)/97+float64(x)/5))%30)
+			img.Set(x, y, color.RGBA{v, v - 6, v - 14, 255})
+		}
+	}
+	return img
+}
+
+func final() image.Image {
+	img := scene(color.RGBA{70, 60, 130, 255}, color.RGBA{250, 184, 170, 255}, 210, 422, 1, true)
+	// The lettering band the designer drew, and the repainted eye.
+	for y := 40; y < 110; y++ {
+		for x := 30; x < size-30; x++ {
+			if (x/9+y/7)%5 == 0 {
+				img.Set(x, y, snow)
+			}
+		}
+	}
+	ellipse(img, 260, 382, 6, 6, color.RGBA{250, 220, 120, 255})
+	return img
+}
+
+func ellipse(img *image.RGBA, cx, cy, rx, ry float64, c color.Color) {
+	for y := int(cy - ry); y <= int(cy+ry); y++ {
+		for x := int(cx - rx); x <= int(cx+rx); x++ {
+			dx, dy := (float64(x)-cx)/rx, (float64(y)-cy)/ry
+			if dx*dx+dy*dy <= 1 {
+				img.Set(x, y, c)
+			}
+		}
+	}
+}
+
+func lerp(a, b color.RGBA, t float64) color.RGBA {
+	if t > 1 {
+		t = 1
+	}
+	m := func(x, y uint8) uint8 { return uint8(float64(x) + (float64(y)-float64(x))*t) }
+	return color.RGBA{m(a.R, b.R), m(a.G, b.G), m(a.B, b.B), 255}
+}
