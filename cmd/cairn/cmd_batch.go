@@ -123,7 +123,8 @@ lines before it are recorded, nothing after it is.`,
 			if err != nil {
 				return err
 			}
-			b, err := openBook(c)
+			// The bulk profile commits thousands of records per transaction.
+			b, err := openBookWith(c, &evidence.OpenOptions{Bulk: true})
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode"
@@ -256,6 +257,14 @@ func cmdShow() *cli.Command {
 				fmt.Fprintf(w, "captured  from %s (values the tool wrote, not typed by the designer)\n", s.Captured.From)
 				if s.Captured.ClaimedTime != "" {
 					fmt.Fprintf(w, "          claimed time %s (as the source says; not verified)\n", s.Captured.ClaimedTime)
+				}
+				keys := make([]string, 0, len(s.Captured.Fields))
+				for k := range s.Captured.Fields {
+					keys = append(keys, k)
+				}
+				sort.Strings(keys)
+				for _, k := range keys {
+					fmt.Fprintf(w, "          %s: %s\n", k, safeLine(s.Captured.Fields[k], 200))
 				}
 			}
 			return nil

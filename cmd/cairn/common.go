@@ -27,11 +27,15 @@ func bookDir(c *cli.Context) (string, error) {
 
 // openBook opens the book, waiting for other cairn processes to finish with it.
 func openBook(c *cli.Context) (*evidence.Book, error) {
+	return openBookWith(c, nil)
+}
+
+func openBookWith(c *cli.Context, opts *evidence.OpenOptions) (*evidence.Book, error) {
 	dir, err := bookDir(c)
 	if err != nil {
 		return nil, err
 	}
-	return evidence.Open(dir, nil)
+	return evidence.Open(dir, opts)
 }
 
 // keyPath returns where the identity key lives.

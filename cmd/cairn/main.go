@@ -120,7 +120,7 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 		Commands: []*cli.Command{
 			cmdInit(), cmdID(), cmdAsset(), cmdUse(),
 			cmdPrompt(), cmdGenerate(), cmdSelect(), cmdEdit(), cmdSketch(), cmdInput(),
-			cmdNote(), cmdDisclose(), cmdFinal(), cmdBatch(),
+			cmdNote(), cmdDisclose(), cmdFinal(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
 			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(),
 			cmdExport(), cmdVerifyPack(),
 		},

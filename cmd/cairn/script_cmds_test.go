@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -112,6 +113,12 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 				}
 				return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
 			}))
+		},
+		// sleep DURATION: wait, for commands running in the background.
+		"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
+			d, err := time.ParseDuration(args[0])
+			ts.Check(err)
+			time.Sleep(d)
 		},
 		// mkbytes FILE HEX...: write raw bytes, for invalid UTF-8.
 		"mkbytes": func(ts *testscript.TestScript, neg bool, args []string) {

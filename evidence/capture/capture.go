@@ -79,7 +79,11 @@ type Capture struct {
 	DigitalSourceType string
 
 	// Params holds every other key/value of the tool's own parameter
-	// record, keyed as the tool names them; values are exact text.
+	// record, keyed as the tool names them; values are exact text (JSON
+	// objects and arrays as compact JSON). Two keys are cairn's own:
+	// "sampler_node" (and "sampler_nodes" when a ComfyUI graph has
+	// several) names the ComfyUI node read, and "xmp:CreatorTool" holds
+	// XMP's xmp:CreatorTool.
 	Params map[string]string
 
 	// Sources lists every metadata carrier read, in file order.

@@ -11,8 +11,11 @@ import (
 	"testing"
 )
 
-// sampleFiles returns the sample images small enough to mutate quickly.
-func sampleFiles(f *testing.F) [][]byte {
+// inspectSeeds returns small seeds covering every container: the small
+// samples whole, the large WebP samples' EXIF chunks on an empty image, and
+// a C2PA store in each container. (Go's fuzzer slows to a crawl on seeds of
+// tens of kilobytes, so the large samples are not used whole.)
+func inspectSeeds(f *testing.F) [][]byte {
 	paths, _ := filepath.Glob(samples + "*/*.*")
 	var out [][]byte
 	for _, p := range paths {
@@ -23,18 +26,34 @@ func sampleFiles(f *testing.F) [][]byte {
 		if err != nil {
 			f.Fatal(err)
 		}
-		if len(data) <= 5<<10 {
+		if len(data) <= 8<<10 {
 			out = append(out, data)
+			continue
+		}
+		if bytes.HasPrefix(data, []byte("RIFF")) {
+			for off := 12; off+8 <= len(data); {
+				n := int(binary.LittleEndian.Uint32(data[off+4:]))
+				if string(data[off:off+4]) == "EXIF" {
+					out = append(out, webpWith([2]string{"VP8L", "\x2f\x00\x00\x00"}, [2]string{"EXIF", string(data[off+8 : off+8+n])}))
+				}
+				off += 8 + n + n&1
+			}
 		}
 	}
-	if len(out) == 0 {
-		f.Fatal("no samples found")
+	store := synthStore()
+	out = append(out,
+		pngFile([2]string{"IHDR", ihdr1x1}, [2]string{"caBX", string(store)}, [2]string{"IEND", ""}),
+		jpegWithJUMBF(store, 100),
+		webpWith([2]string{"C2PA", string(store)}, [2]string{"XMP ", "<x:xmpmeta xmlns:x='adobe:ns:meta/'><rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description xmlns:dc='http://purl.org/dc/elements/1.1/' dc:description='d'/></rdf:RDF></x:xmpmeta>"}),
+	)
+	if len(out) < 12 {
+		f.Fatalf("only %d seeds", len(out))
 	}
 	return out
 }
 
 func FuzzInspect(f *testing.F) {
-	for _, s := range sampleFiles(f) {
+	for _, s := range inspectSeeds(f) {
 		f.Add(s)
 	}
 	f.Add(pngFile([2]string{"IHDR", ihdr1x1}, [2]string{"zTXt", "parameters\x00\x00" + zlibBytes("a\nSteps: 1, Seed: 2, Size: 3x4")}, [2]string{"IEND", ""}))
@@ -103,6 +122,7 @@ func FuzzC2PA(f *testing.F) {
 		}
 		walk(boxes)
 	}
+	f.Add(synthStore())
 	f.Add([]byte{0x9f, 0xbf, 0x61, 0x61, 0x5f, 0x41, 0x00, 0xff, 0xff, 0xff}) // indefinite array, map, byte string
 	f.Add([]byte{0x3b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})       // most negative integer
 	f.Fuzz(func(t *testing.T, data []byte) {
