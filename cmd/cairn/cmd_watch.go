@@ -153,7 +153,9 @@ func (w *watcher) run(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			// Record what was still settling: a step the designer saw happen is not lost.
+			// Record what was still settling, and anything whose event had not
+			// arrived yet: a step the designer saw happen is not lost.
+			w.rescan()
 			w.flush(true)
 			fmt.Fprintln(w.c.App.Writer, "stopped watching")
 			return nil
@@ -180,6 +182,20 @@ func (w *watcher) run(ctx context.Context) error {
 			fmt.Fprintf(w.c.App.ErrWriter, "cairn: watch: %v\n", err)
 		case <-tick.C:
 			w.flush(false)
+		}
+	}
+}
+
+// rescan marks every file in the folder as pending; record skips the unchanged.
+func (w *watcher) rescan() {
+	entries, err := os.ReadDir(w.dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(w.dir, e.Name())
+		if e.Type().IsRegular() && !ignored(p) && w.pending[p] == nil {
+			w.pending[p] = &pendingFile{}
 		}
 	}
 }
