@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -35,7 +36,22 @@ func openBookWith(c *cli.Context, opts *evidence.OpenOptions) (*evidence.Book, e
 	if err != nil {
 		return nil, err
 	}
-	return evidence.Open(dir, opts)
+	if opts == nil {
+		opts = &evidence.OpenOptions{}
+	}
+	// CAIRN_LOCK_TIMEOUT: how long to wait for another cairn process (default 10s).
+	if v := os.Getenv("CAIRN_LOCK_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, usageErrorf("CAIRN_LOCK_TIMEOUT=%q is not a duration such as 10s or 500ms", v)
+		}
+		opts.LockTimeout = d
+	}
+	b, err := evidence.Open(dir, opts)
+	if errors.Is(err, ledger.ErrLocked) {
+		return nil, fmt.Errorf("%w. Nothing was recorded; run the command again", err)
+	}
+	return b, err
 }
 
 // keyPath returns where the identity key lives.

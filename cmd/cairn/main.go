@@ -52,6 +52,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	app := newApp(stdin, stdout, stderr)
+	if name := commandName(app, args); name != "" && app.Command(name) == nil {
+		fmt.Fprintf(stderr, "cairn: unknown command %q%s; the commands are listed by: cairn help\n", name, suggest(app, name))
+		return exitUsage
+	}
 	err := app.Run(reorderArgs(app, args))
 	if err == nil {
 		return exitOK
@@ -193,6 +197,56 @@ func reorderArgs(app *cli.App, args []string) []string {
 		out = append(out, pos...)
 	}
 	return out
+}
+
+// commandName returns the first argument that is not a global flag or its value.
+func commandName(app *cli.App, args []string) string {
+	for i := 1; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return ""
+		}
+		if strings.HasPrefix(a, "-") {
+			i += flagArity(app.Flags, a) - 1
+			continue
+		}
+		return a
+	}
+	return ""
+}
+
+// suggest names a command close to a mistyped one.
+func suggest(app *cli.App, name string) string {
+	best, bestD := "", 3
+	for _, c := range app.Commands {
+		if d := editDistance(name, c.Name); d < bestD {
+			best, bestD = c.Name, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // flagArity returns how many arguments the flag token a consumes: 1 for a boolean

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"image"
 	"image/color"
 	"image/png"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -113,6 +115,23 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 				}
 				return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
 			}))
+		},
+		// status N PROGRAM ARGS...: run PROGRAM and require exit status N; stdout and
+		// stderr are kept for the next stdout/stderr checks.
+		"status": func(ts *testscript.TestScript, neg bool, args []string) {
+			want, err := strconv.Atoi(args[0])
+			ts.Check(err)
+			err = ts.Exec(args[1], args[2:]...)
+			got := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				got = ee.ExitCode()
+			} else if err != nil {
+				ts.Fatalf("%v", err)
+			}
+			if got != want {
+				ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
+			}
 		},
 		// sleep DURATION: wait, for commands running in the background.
 		"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
