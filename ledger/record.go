@@ -18,7 +18,7 @@ import (
 //	0       8     magic "cairn/1\n"
 //	8       8     seq, uint64, 0 for the first record
 //	16      8     time, int64 Unix nanoseconds (UTC)
-//	24      32    prev, the leaf hash of record seq-1 (32 zero bytes for seq 0)
+//	24      32    prev, SHA-256 of record seq-1 without its signature (zero for seq 0)
 //	56      32    key, the author's Ed25519 public key
 //	88      4     n, payload length, uint32, at most MaxPayload
 //	92      n     payload, opaque to the ledger

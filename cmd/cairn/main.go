@@ -52,7 +52,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 		}
 	}()
 	app := newApp(stdin, stdout, stderr)
-	if name := commandName(app, args); name != "" && app.Command(name) == nil {
+	if name := commandName(app, args); name != "" && name != "help" && name != "h" && app.Command(name) == nil {
 		fmt.Fprintf(stderr, "cairn: unknown command %q%s; the commands are listed by: cairn help\n", name, suggest(app, name))
 		return exitUsage
 	}
@@ -117,7 +117,6 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 		Reader:               stdin,
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		HideHelpCommand:      true,
 		EnableBashCompletion: true,
 		Flags:                []cli.Flag{dirFlag()},
 		ExitErrHandler:       func(*cli.Context, error) {}, // run() prints and exits

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export"
+)
+
+func cmdExport() *cli.Command {
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "write the signed PDF evidence pack of one asset",
+		ArgsUsage: "[ASSET]",
+		Description: `export writes a PDF that tells the story of one asset for people who have never
+heard of hashes: who holds the rights, what the human did and what the AI made
+(with draft wording for a copyright registration), every step with its full
+text and pictures, the third-party inputs, and how to check it all.
+
+The exact signed records of the asset, with proofs that they are in the ledger,
+are attached as evidence.json; --with-files attaches the stored files too. The
+pack is anchored to a checkpoint of the whole ledger (signed now and stored, or
+the newest one if it already covers everything), and the PDF is signed with
+your key. Only this asset is in the pack: other assets appear only as hashes.
+
+ASSET defaults to the current asset (cairn use). Check a pack with:
+  cairn verify-pack FILE.pdf`,
+		Flags: []cli.Flag{
+			dirFlag(),
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the PDF file to write (required)"},
+			&cli.BoolFlag{Name: "with-files", Usage: "also embed the stored files the steps refer to"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return usageErrorf("export takes at most one asset (got %d arguments)", c.NArg())
+			}
+			out := c.String("out")
+			if out == "" {
+				return usageErrorf("where should the pack go? Give -o FILE.pdf")
+			}
+			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "evidence.pdf"))
+			}
+			id, err := loadIdentity(c)
+			if err != nil {
+				return err
+			}
+			b, err := openBook(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			asset := c.Args().First()
+			if asset == "" {
+				cfg, err := evidence.ReadConfig(b.Dir)
+				if err != nil {
+					return err
+				}
+				if cfg.Asset == "" {
+					return usageErrorf("which asset? Give it as an argument (cairn export ASSET -o FILE.pdf), or choose one with: cairn use ID")
+				}
+				asset = cfg.Asset
+			}
+			pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files")})
+			if err != nil {
+				return err
+			}
+			if err := writeFileAtomic(out, pdf); err != nil {
+				return fmt.Errorf("writing %s: %w", out, err)
+			}
+			fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, humanSize(int64(len(pdf))), id.Fingerprint())
+			return nil
+		},
+	}
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames it,
+// so that a failed export never leaves half a PDF under the final name.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".cairn-export-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	os.Chmod(tmp.Name(), 0o644)
+	return os.Rename(tmp.Name(), path)
+}

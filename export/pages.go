@@ -1,0 +1,384 @@
+package export
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/ledger"
+)
+
+const (
+	dateTime = "2006-01-02 15:04:05 UTC"
+	dateOnly = "2006-01-02"
+)
+
+// render draws the pack's pages: cover, human contribution, timeline, inputs
+// and rights, integrity. It returns fpdf's output, unsigned.
+func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, t time.Time, opts Options) (out []byte, err error) {
+	// fpdf reports some problems by panicking; a pack that cannot be drawn must
+	// fail the export, not the process.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("drawing the evidence pack: %v", r)
+		}
+	}()
+	pics := loadPictures(b.Files, picturesWanted(c))
+	d := newDoc(c.info.ID, pics, t)
+	acc := evidence.NewAccount(c.info.ID, c.steps)
+	d.cover(c, acc, cp, opts)
+	d.human(c, acc)
+	d.timeline(c)
+	d.inputs(c, acc)
+	d.integrity(c, bd, cp)
+	return d.output()
+}
+
+// finalFile is the file of the asset's last final step, if any.
+func finalFile(c *collected) *evidence.FileRef {
+	for i := len(c.steps) - 1; i >= 0; i-- {
+		if s := c.steps[i].Step; s.Kind == evidence.KindFinal && s.File != nil {
+			return s.File
+		}
+	}
+	return nil
+}
+
+// authorLine names a key's holder and its fingerprint.
+func (c *collected) authorLine(key []byte) string {
+	n := c.names[string(key)]
+	if n == "" {
+		n = "unnamed key"
+	}
+	return fmt.Sprintf("%s (key %s)", n, ledger.KeyID(key))
+}
+
+func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, opts Options) {
+	p := d.pdf
+	p.AddPage()
+	p.Bookmark("Cover", 0, -1)
+	d.font("B", 22)
+	p.CellFormat(contentW, 11, "Evidence pack", "", 1, "L", false, 0, "")
+	d.font("", 12)
+	d.color(colMuted)
+	p.CellFormat(contentW, 6, "How a work was made: a signed record of its creation, step by step", "", 1, "L", false, 0, "")
+	d.color([3]int{0, 0, 0})
+	d.rule()
+	p.Ln(2)
+
+	info := c.info
+	d.field("Asset", info.ID)
+	if info.Title != "" {
+		d.field("Title", info.Title)
+	}
+	if info.Kind != "" {
+		d.field("Kind of work", info.Kind)
+	}
+	d.field("Rights holder", orNone(info.Owner, "not recorded"))
+	d.field("Basis of the rights", orNone(info.Basis, "not recorded"))
+	if info.Contract != "" {
+		d.field("Contract", info.Contract)
+	}
+	var authors []string
+	for _, sr := range c.ids {
+		line := c.authorLine(sr.Rec.Key)
+		if sr.Step.Email != "" {
+			line += " <" + sr.Step.Email + ">"
+		}
+		if !contains(authors, line) {
+			authors = append(authors, line)
+		}
+	}
+	d.field("Author(s)", strings.Join(authors, "\n"))
+	d.field("Period covered", fmt.Sprintf("%s to %s (%d steps)", acc.First.Format(dateTime), acc.Last.Format(dateTime), acc.Steps))
+	d.field("Exported and signed by", c.authorLine(c.signer))
+	d.fieldStyle("Anchored to checkpoint", fmt.Sprintf("%s\nsize %d records\nroot %s", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
+	p.Ln(3)
+
+	if f := finalFile(c); f != nil {
+		d.heading("The final work")
+		pic := d.pics.get(*f, coverPx)
+		d.need(95)
+		y := p.GetY()
+		d.image(f.SHA256, pic, coverPx, margin, y, 90, 90)
+		p.SetLeftMargin(margin + 95)
+		p.SetXY(margin+95, y)
+		d.font("B", 9)
+		p.MultiCell(contentW-95, 4.5, d.safe("B", f.Name, false), "", "L", false)
+		d.font("", 8.5)
+		p.MultiCell(contentW-95, 4.5, fmt.Sprintf("%s, %d bytes", orNone(f.Type, "unknown type"), f.Size), "", "L", false)
+		p.Ln(1)
+		d.font("B", 8.5)
+		p.MultiCell(contentW-95, 4.5, "SHA-256 of the file", "", "L", false)
+		d.font("M", 8)
+		p.MultiCell(contentW-95, 4, f.SHA256[:32]+"\n"+f.SHA256[32:], "", "L", false)
+		p.Ln(2)
+		d.color(colMuted)
+		d.font("", 8)
+		p.MultiCell(contentW-95, 4, "Any copy of the final work whose SHA-256 equals this value is, byte for byte, the file recorded in the ledger.", "", "L", false)
+		if opts.WithFiles {
+			p.MultiCell(contentW-95, 4, "The file itself is attached to this PDF as "+AttachmentName(*f)+".", "", "L", false)
+		}
+		d.color([3]int{0, 0, 0})
+		p.SetLeftMargin(margin)
+		p.SetXY(margin, y+93)
+	} else {
+		d.heading("The final work")
+		d.muted("No final work has been declared for this asset yet (cairn final FILE).")
+	}
+
+	d.heading("About this pack")
+	d.muted("Each step below was recorded when it happened and signed with its author's key in a tamper-evident ledger (a hash-linked, append-only log). " +
+		"This PDF shows the steps of this asset only; records of other work appear in it only as hashes, which reveal nothing. " +
+		"The machine-readable evidence (the exact signed records and their proofs) is attached as evidence.json, and the whole PDF is digitally signed: " +
+		"any change to it, even of one character, is detectable. Check it with: cairn verify-pack FILE.pdf, or without cairn by following the last section.")
+}
+
+func orNone(s, none string) string {
+	if s == "" {
+		return none
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *doc) human(c *collected, acc *evidence.Account) {
+	d.section("Human contribution")
+	d.muted("Counted from the recorded steps. Each count can be checked against the timeline that follows and the signed records in evidence.json.")
+	d.pdf.Ln(2)
+	chosen := "none"
+	if len(acc.ChosenOutOf) > 0 {
+		var parts []string
+		for _, n := range acc.ChosenOutOf {
+			parts = append(parts, fmt.Sprintf("1 of %d", n))
+		}
+		chosen = strings.Join(parts, ", ")
+		if len(parts) > 20 {
+			chosen = strings.Join(parts[:20], ", ") + fmt.Sprintf(", and %d more", len(parts)-20)
+		}
+	}
+	rows := [][2]string{
+		{"Prompts written", fmt.Sprintf("%d by the human, %d together with an AI, %d by an AI", acc.Prompts, acc.PromptsBoth, acc.PromptsAI)},
+		{"Generations", fmt.Sprintf("%d, producing %d candidates", acc.Generations, acc.Candidates)},
+		{"Selections", fmt.Sprintf("%d (chosen: %s)", acc.Selections, chosen)},
+		{"Manual edits", fmt.Sprint(acc.Edits)},
+		{"Own sketches/material", fmt.Sprint(acc.Sketches)},
+		{"Third-party inputs", fmt.Sprintf("%d (%d with unknown permission)", acc.Inputs, acc.InputsUnknown)},
+		{"Notes on decisions", fmt.Sprint(acc.Notes)},
+		{"Steps by actor", fmt.Sprintf("%d human, %d AI, %d both", acc.HumanSteps, acc.AISteps, acc.BothSteps)},
+		{"Captured from tools", fmt.Sprintf("%d of %d steps (values read from the tools' own metadata)", acc.Captured, acc.Steps)},
+		{"Time span", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), span(acc.Span()))},
+	}
+	if len(acc.Tools) > 0 {
+		rows = append(rows, [2]string{"Tools", strings.Join(acc.Tools, ", ")})
+	}
+	if len(acc.Models) > 0 {
+		rows = append(rows, [2]string{"Models", strings.Join(acc.Models, ", ")})
+	}
+	for _, r := range rows {
+		d.field(r[0], r[1])
+	}
+
+	d.heading("What the human did")
+	hc := acc.HumanContribution()
+	if len(hc) == 0 {
+		d.bullet("no human contribution beyond creating the asset is recorded")
+	}
+	for _, s := range hc {
+		d.bullet(s)
+	}
+	d.heading("What AI systems produced")
+	ai := acc.AIContribution()
+	if len(ai) == 0 {
+		d.bullet("no AI generation is recorded")
+	}
+	for _, s := range ai {
+		d.bullet(s)
+	}
+
+	d.heading("Steps over time")
+	d.chart(c)
+
+	d.heading("Draft wording for a US Copyright Office application")
+	d.muted("A starting point drawn from the record, for the author or their counsel to review. It states facts; it is not legal advice, and cairn does not decide what is protectable.")
+	d.pdf.Ln(1)
+	var made []string
+	if acc.Selections > 0 {
+		made = append(made, fmt.Sprintf("selection, coordination and arrangement of AI-generated material (%d recorded selections, each choosing one of several candidates)", acc.Selections))
+	}
+	if acc.Edits > 0 {
+		made = append(made, fmt.Sprintf("modification of AI-generated material by hand (%d recorded edits, before and after shown in the timeline)", acc.Edits))
+	}
+	if acc.Sketches > 0 {
+		made = append(made, fmt.Sprintf("the author's own material (%d recorded sketches or pieces), where it remains visible in the final work", acc.Sketches))
+	}
+	if len(made) == 0 {
+		made = append(made, "no selection, modification or own material is recorded; the record may not support a claim of human authorship")
+	}
+	d.fieldStyle("Material created by the author", "- "+strings.Join(made, ";\n- ")+".", "")
+	exclude := "no AI-generated material is recorded"
+	if acc.Generations > 0 {
+		exclude = fmt.Sprintf("images and other content generated by AI (%d candidates from %d generations", acc.Candidates, acc.Generations)
+		if len(acc.AITools) > 0 {
+			exclude += ", with " + strings.Join(acc.AITools, ", ")
+		}
+		exclude += "), except the author's modifications listed above"
+	}
+	d.fieldStyle("AI-generated material to exclude", exclude+".", "")
+	if acc.Prompts+acc.PromptsBoth > 0 {
+		d.muted(fmt.Sprintf("The %d prompts are listed in full in the timeline. The Copyright Office has said that prompts alone do not make the user the author of what an AI generates; they show intent and the creative process.", acc.Prompts+acc.PromptsBoth))
+	}
+}
+
+// span writes a duration for people.
+func span(dur time.Duration) string {
+	switch {
+	case dur < time.Minute:
+		return fmt.Sprintf("%d seconds", int(dur.Seconds()))
+	case dur < time.Hour:
+		return fmt.Sprintf("%d minutes", int(dur.Minutes()))
+	case dur < 48*time.Hour:
+		return fmt.Sprintf("%.1f hours", dur.Hours())
+	}
+	return fmt.Sprintf("%.1f days", dur.Hours()/24)
+}
+
+func (d *doc) inputs(c *collected, acc *evidence.Account) {
+	d.section("Inputs and rights")
+	info := c.info
+	d.heading("Rights")
+	d.field("Rights holder", orNone(info.Owner, "not recorded"))
+	basis := orNone(info.Basis, "not recorded")
+	switch info.Basis {
+	case "employment":
+		basis += " (made in employment: the rights usually belong to the employer)"
+	case "commission":
+		basis += " (commissioned: a freelancer keeps the rights unless a contract assigns them)"
+	}
+	d.field("Basis", basis)
+	d.field("Contract", orNone(info.Contract, "not recorded"))
+	tdm := "not recorded"
+	switch info.TDM {
+	case "prohibited":
+		tdm = "prohibited: the rights holder opts out of text-and-data mining"
+	case "allowed":
+		tdm = "allowed"
+	}
+	d.field("Text and data mining", tdm)
+
+	d.heading("Third-party inputs")
+	n := 0
+	for _, sr := range c.steps {
+		s := sr.Step
+		if s.Kind != evidence.KindInput || s.File == nil {
+			continue
+		}
+		n++
+		d.need(30)
+		d.font("B", 9.5)
+		d.pdf.CellFormat(contentW, lineH, d.safe("B", fmt.Sprintf("#%d  %s", sr.Rec.Seq, s.File.Name), false), "", 1, "L", false, 0, "")
+		d.field("Recorded", sr.Rec.Time.Format(dateTime))
+		d.field("Source", orNone(s.Source, "not recorded"))
+		d.field("Licence", orNone(s.License, "not recorded"))
+		perm := s.Permission
+		if perm == "unknown" {
+			perm = "UNKNOWN: no permission or licence is recorded for this input"
+		}
+		d.field("Permission", perm)
+		d.fieldStyle("SHA-256", s.File.SHA256, "M")
+		d.pdf.Ln(2)
+	}
+	if n == 0 {
+		d.muted("No third-party input is recorded for this asset.")
+	}
+
+	d.heading("Design-right dates (EU)")
+	if acc.FirstDisclosure == "" {
+		d.muted("No public disclosure is recorded for this asset (cairn disclose).")
+		return
+	}
+	first, err := time.Parse(dateOnly, acc.FirstDisclosure)
+	if err != nil {
+		d.field("First disclosure", acc.FirstDisclosure)
+		return
+	}
+	d.field("First disclosure", fmt.Sprintf("%s%s", first.Format(dateOnly), whereSuffix(acc.DisclosureWhere)))
+	d.field("Filing deadline", first.AddDate(1, 0, 0).Format(dateOnly)+" (12 months after the first disclosure: the grace period for filing a registered design)")
+	d.field("Unregistered design ends", first.AddDate(3, 0, 0).Format(dateOnly)+" (3 years after the first disclosure in the EU)")
+	d.muted("Dates as recorded by the designer; the disclosure step's own time in the ledger shows when it was recorded.")
+}
+
+func whereSuffix(w string) string {
+	if w == "" {
+		return ""
+	}
+	return ", " + w
+}
+
+func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint) {
+	d.section("Integrity: how to check this pack")
+	d.heading("The checkpoint")
+	d.muted("A checkpoint is a signed statement of the whole ledger at one moment: its name (origin), its number of records and the Merkle root hash over all of them (C2SP tlog-checkpoint in a C2SP signed note). Every record in this pack is proven to be inside it.")
+	d.pdf.Ln(1)
+	d.box("M", 8, string(cp.Note))
+
+	d.heading("Public keys")
+	for _, sr := range c.ids {
+		cert := identityCert(sr.Step)
+		d.need(30)
+		d.font("B", 9.5)
+		d.pdf.CellFormat(contentW, lineH, d.safe("B", fmt.Sprintf("%s, identity record #%d", c.authorLine(sr.Rec.Key), sr.Rec.Seq), false), "", 1, "L", false, 0, "")
+		d.fieldStyle("Ed25519 (hex)", hex.EncodeToString(sr.Rec.Key), "M")
+		d.fieldStyle("Checkpoint key", ledger.VerifierKey(cp.Origin, sr.Rec.Key), "M")
+		if cert != nil {
+			sum := sha256.Sum256(cert.Raw)
+			d.fieldStyle("P-256 cert SHA-256", hex.EncodeToString(sum[:]), "M")
+		}
+		d.pdf.Ln(1)
+	}
+	d.muted("The PDF is signed with a P-256 key (PDF readers cannot check Ed25519). Its certificate names the Ed25519 key as urn:cairn:ed25519:<hex>, and the identity record, signed with that Ed25519 key and proven in the ledger, carries the certificate: each key vouches for the other.")
+
+	d.heading("What each proof proves")
+	d.bullet("The PDF signature: the file is exactly as the signer made it; nothing was changed or added afterwards.")
+	d.bullet("A record's Ed25519 signature: its author made the record, for this ledger (the signature covers the ledger's origin).")
+	d.bullet("A record's inclusion proof: the record is leaf number <index> of the Merkle tree whose root the checkpoint states. Its bytes, position and time cannot be changed without changing the root.")
+	d.bullet("The checkpoint signature: the author vouches for that root. Anyone who kept an earlier checkpoint can check that the ledger only grew (cairn verify --since).")
+	d.bullet("A chain link (prev): consecutive records in this pack follow each other directly in the ledger.")
+	d.bullet("The SHA-256 of a file: a copy with the same hash is the recorded file, byte for byte.")
+	d.muted("The ledger's own clock gives each record's time; it is as trustworthy as the author's computer. An RFC 3161 timestamp or a checkpoint handed to a third party fixes time independently.")
+
+	d.heading("Checking without cairn")
+	steps := []string{
+		"Signature: run pdfsig FILE.pdf. It must print \"Signature is Valid.\" and \"Total document signed\". (\"Certificate issuer is unknown\" is expected: the certificate is self-signed and is tied to the ledger by the steps below.)",
+		"Attachments: run pdfdetach -saveall FILE.pdf. It writes evidence.json and, if the pack was made with --with-files, the files named <sha256>.<ext>; check each with sha256sum.",
+		"Records: in evidence.json, base64-decode each \"entry\" of \"records\" and \"identities\". The layout is in FORMAT.md section 1: 8 bytes \"cairn/1\\n\", seq, time, prev, the 32-byte Ed25519 key, the payload length n, the payload (a JSON step), then a 64-byte signature.",
+		"Signatures: verify each entry's last 64 bytes with Ed25519 (RFC 8032) under its key, over \"cairn record signature v1\\n\" + origin + \"\\n\" + the entry without those 64 bytes.",
+		"Inclusion: compute the leaf hash SHA-256(0x00 || entry). With \"index\" and the \"proof\" hashes (base64, from the leaf upward), recompute the root as RFC 6962 / RFC 9162 section 2.1.3.2 describes, for the tree size in the checkpoint. It must equal the checkpoint's root (its third line, base64).",
+		"Checkpoint: verify its signature line with the Ed25519 key of an author, per C2SP signed-note (Go: golang.org/x/mod/sumdb/note with the checkpoint key above).",
+		"Binding: the signer's certificate in the PDF signature (openssl pkcs7 or pdfsig -dump) must equal the \"cert\" of an identity record, whose \"key\" equals the entry's key.",
+		"Chain: where two records have consecutive indexes, the later one's prev (bytes 24 to 56) equals SHA-256 of the earlier entry without its last 64 bytes.",
+	}
+	for i, s := range steps {
+		d.need(12)
+		d.font("B", 10)
+		d.pdf.CellFormat(6, lineH, fmt.Sprintf("%d.", i+1), "", 0, "L", false, 0, "")
+		d.pdf.SetLeftMargin(margin + 6)
+		d.font("", 9.5)
+		d.pdf.MultiCell(contentW-6, lineH, d.safe("", s, true), "", "L", false)
+		d.pdf.SetLeftMargin(margin)
+		d.pdf.SetX(margin)
+	}
+	d.muted(fmt.Sprintf("This pack holds %d records of asset %s and %d identity records, out of %d records in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", len(bd.Records), bd.Asset, len(bd.Identities), cp.Size, BundleFormat))
+}

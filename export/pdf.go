@@ -1,0 +1,260 @@
+package export
+
+import (
+	"bytes"
+	"fmt"
+	"time"
+
+	"github.com/go-pdf/fpdf"
+)
+
+// Page geometry, in millimetres (A4 portrait).
+const (
+	pageW    = 210.0
+	pageH    = 297.0
+	margin   = 18.0
+	bottom   = 20.0 // room for the footer
+	contentW = pageW - 2*margin
+	lineH    = 5.0
+)
+
+// Colours of who acted, used in the timeline and the chart.
+var (
+	colHuman = [3]int{38, 105, 180}
+	colAI    = [3]int{226, 128, 24}
+	colBoth  = [3]int{128, 78, 168}
+	colMuted = [3]int{110, 110, 110}
+	colRule  = [3]int{200, 200, 200}
+	colCapt  = [3]int{180, 90, 0}
+	colOK    = [3]int{30, 130, 60}
+)
+
+// doc wraps fpdf with the few drawing operations the pack needs. Every string
+// it draws goes through safeText.
+type doc struct {
+	pdf   *fpdf.Fpdf
+	pics  *pictures
+	asset string
+	// replacedOnPage is set when text on the current page had characters the
+	// fonts cannot show; the footer then says where the exact text is.
+	replacedOnPage bool
+	replacedAny    bool
+}
+
+func newDoc(asset string, pics *pictures, t time.Time) *doc {
+	pdf := fpdf.New("P", "mm", "A4", "")
+	pdf.SetCatalogSort(true)
+	pdf.SetCreationDate(t)
+	pdf.SetModificationDate(t)
+	pdf.SetProducer("cairn", false)
+	pdf.SetCreator("cairn export", false)
+	pdf.SetTitle("Evidence pack for asset "+asset, true)
+	pdf.SetMargins(margin, margin, margin)
+	pdf.SetAutoPageBreak(true, bottom)
+	// fpdf writes into the font bytes it is given while subsetting, so each
+	// document gets its own copy: otherwise a second export in the same
+	// process starts from altered fonts and its output differs.
+	pdf.AddUTF8FontFromBytes(fontSans, "", bytes.Clone(faceRegular.ttf))
+	pdf.AddUTF8FontFromBytes(fontSans, "B", bytes.Clone(faceBold.ttf))
+	pdf.AddUTF8FontFromBytes(fontMono, "", bytes.Clone(faceMono.ttf))
+	pdf.AliasNbPages("{nb}")
+	d := &doc{pdf: pdf, pics: pics, asset: asset}
+	pdf.SetFooterFunc(d.footer)
+	return d
+}
+
+func (d *doc) footer() {
+	p := d.pdf
+	p.SetY(-bottom + 5)
+	if d.replacedOnPage {
+		d.font("", 7)
+		d.color(colCapt)
+		p.CellFormat(contentW, 3.5, "Characters shown as [U+XXXX] cannot be drawn with the embedded fonts; the exact text is in the attached evidence.json.", "", 1, "L", false, 0, "")
+	}
+	d.font("", 7.5)
+	d.color(colMuted)
+	p.CellFormat(contentW/2, 4, "cairn evidence pack · asset "+d.asset, "", 0, "L", false, 0, "")
+	p.CellFormat(contentW/2, 4, fmt.Sprintf("page %d of {nb}", p.PageNo()), "", 0, "R", false, 0, "")
+	d.replacedOnPage = false
+	d.color([3]int{0, 0, 0})
+}
+
+// font selects the face: style "" regular, "B" bold, "M" monospace.
+func (d *doc) font(style string, size float64) {
+	switch style {
+	case "M":
+		d.pdf.SetFont(fontMono, "", size)
+	default:
+		d.pdf.SetFont(fontSans, style, size)
+	}
+}
+
+func (d *doc) faceFor(style string) *face {
+	switch style {
+	case "B":
+		return faceBold
+	case "M":
+		return faceMono
+	}
+	return faceRegular
+}
+
+func (d *doc) color(c [3]int) { d.pdf.SetTextColor(c[0], c[1], c[2]) }
+
+// safe makes s drawable in style and notes any replacement for the footer.
+func (d *doc) safe(style, s string, keepLines bool) string {
+	out, replaced := safeText(d.faceFor(style), s, keepLines)
+	if replaced {
+		d.replacedOnPage = true
+		d.replacedAny = true
+	}
+	return out
+}
+
+// need starts a new page unless h millimetres fit below the current position.
+func (d *doc) need(h float64) {
+	if d.pdf.GetY()+h > pageH-bottom {
+		d.pdf.AddPage()
+	}
+}
+
+// section starts a page with a title and an outline entry.
+func (d *doc) section(title string) {
+	d.pdf.AddPage()
+	d.pdf.Bookmark(title, 0, -1)
+	d.font("B", 17)
+	d.pdf.CellFormat(contentW, 9, title, "", 1, "L", false, 0, "")
+	d.rule()
+	d.pdf.Ln(3)
+}
+
+func (d *doc) heading(title string) {
+	d.need(16)
+	d.pdf.Ln(2)
+	d.font("B", 12)
+	d.pdf.CellFormat(contentW, 7, d.safe("B", title, false), "", 1, "L", false, 0, "")
+}
+
+func (d *doc) rule() {
+	p := d.pdf
+	p.SetDrawColor(colRule[0], colRule[1], colRule[2])
+	p.SetLineWidth(0.2)
+	y := p.GetY() + 1
+	p.Line(margin, y, pageW-margin, y)
+	p.SetY(y + 1)
+}
+
+// para draws text over the full width, wrapping; newlines are kept.
+func (d *doc) para(style string, size float64, s string) {
+	d.font(style, size)
+	d.pdf.MultiCell(contentW, size*0.45+0.6, d.safe(style, s, true), "", "L", false)
+}
+
+// muted draws a small grey paragraph.
+func (d *doc) muted(s string) {
+	d.color(colMuted)
+	d.para("", 8.5, s)
+	d.color([3]int{0, 0, 0})
+}
+
+// field draws "label  value" with the value wrapping in its own column.
+func (d *doc) field(label, value string) {
+	d.fieldStyle(label, value, "")
+}
+
+func (d *doc) fieldStyle(label, value, style string) {
+	const labelW = 42.0
+	p := d.pdf
+	d.need(2 * lineH)
+	d.font("B", 9.5)
+	l := d.safe("B", label, false)
+	if p.GetStringWidth(l) > labelW-1 {
+		// A long label gets a line of its own rather than running into the value.
+		p.CellFormat(contentW, lineH, l, "", 1, "L", false, 0, "")
+	} else {
+		p.CellFormat(labelW, lineH, l, "", 0, "L", false, 0, "")
+	}
+	y := p.GetY()
+	size := 9.5
+	if style == "M" {
+		size = 8 // 64 hex digits fit the value column
+	}
+	d.font(style, size)
+	p.SetLeftMargin(margin + labelW)
+	p.SetXY(margin+labelW, y)
+	p.MultiCell(contentW-labelW, lineH, d.safe(style, value, true), "", "L", false)
+	p.SetLeftMargin(margin)
+	p.SetX(margin)
+}
+
+// bullet draws one list item.
+func (d *doc) bullet(s string) {
+	p := d.pdf
+	d.font("", 10)
+	d.need(lineH)
+	p.CellFormat(5, lineH, "•", "", 0, "L", false, 0, "")
+	p.SetLeftMargin(margin + 5)
+	p.MultiCell(contentW-5, lineH, d.safe("", s, true), "", "L", false)
+	p.SetLeftMargin(margin)
+	p.SetX(margin)
+}
+
+// box draws text in a light box: prompts, notes and other text typed by people.
+func (d *doc) box(style string, size float64, s string) {
+	p := d.pdf
+	p.SetFillColor(245, 245, 240)
+	d.font(style, size)
+	p.SetLeftMargin(margin + 2)
+	p.SetX(margin + 2)
+	p.MultiCell(contentW-2, size*0.45+0.8, d.safe(style, s, true), "", "L", true)
+	p.SetLeftMargin(margin)
+	p.SetX(margin)
+}
+
+// label draws a small coloured tag at the current position and moves right.
+func (d *doc) label(text string, c [3]int) {
+	p := d.pdf
+	d.font("B", 7.5)
+	s := d.safe("B", text, false)
+	w := p.GetStringWidth(s) + 3
+	p.SetFillColor(c[0], c[1], c[2])
+	p.SetTextColor(255, 255, 255)
+	p.CellFormat(w, 4.2, s, "", 0, "C", true, 0, "")
+	p.SetTextColor(0, 0, 0)
+	p.SetX(p.GetX() + 1.5)
+}
+
+// image draws a prepared picture fitted into the box (x, y, w, h), centred, or
+// a placeholder that says why there is no picture.
+func (d *doc) image(sha string, pic *picture, px int, x, y, w, h float64) {
+	p := d.pdf
+	if pic == nil || pic.jpeg == nil {
+		p.SetDrawColor(colRule[0], colRule[1], colRule[2])
+		p.SetFillColor(248, 248, 248)
+		p.Rect(x, y, w, h, "FD")
+		d.font("", 6.5)
+		d.color(colMuted)
+		p.SetXY(x+1, y+h/2-4)
+		reason := "no picture"
+		if pic != nil {
+			reason = pic.reason
+		}
+		p.MultiCell(w-2, 3, d.safe("", reason, false), "", "C", false)
+		d.color([3]int{0, 0, 0})
+		return
+	}
+	name := d.pics.register(p, pic, sha, px)
+	iw, ih := float64(pic.w), float64(pic.h)
+	s := min(w/iw, h/ih)
+	dw, dh := iw*s, ih*s
+	p.ImageOptions(name, x+(w-dw)/2, y+(h-dh)/2, dw, dh, false, fpdf.ImageOptions{ImageType: "JPG"}, 0, "")
+}
+
+// output finishes the document.
+func (d *doc) output() ([]byte, error) {
+	var b bytes.Buffer
+	if err := d.pdf.Output(&b); err != nil {
+		return nil, fmt.Errorf("writing the PDF: %w", err)
+	}
+	return b.Bytes(), nil
+}

@@ -1,0 +1,353 @@
+package export
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/ledger"
+)
+
+// Grid geometry for thumbnails in the timeline, in millimetres.
+const (
+	cellW   = 31.0
+	cellGap = 4.6
+	capH    = 7.0 // caption under a thumbnail
+	perRow  = 5   // 5*31 + 4*4.6 = 173.4 <= contentW
+)
+
+// picturesWanted lists every picture the pack draws, so that they can all be
+// decoded in parallel before drawing starts.
+func picturesWanted(c *collected) []picKey {
+	var out []picKey
+	for _, sr := range c.steps {
+		for _, f := range sr.Step.Files() {
+			if f.IsImage() {
+				out = append(out, picKey{f, thumbPx})
+			}
+		}
+	}
+	if f := finalFile(c); f != nil && f.IsImage() {
+		out = append(out, picKey{*f, coverPx})
+	}
+	return out
+}
+
+func actorColor(by string) [3]int {
+	switch by {
+	case evidence.ActorAI:
+		return colAI
+	case evidence.ActorBoth:
+		return colBoth
+	}
+	return colHuman
+}
+
+func actorName(by string) string {
+	switch by {
+	case evidence.ActorAI:
+		return "AI"
+	case evidence.ActorBoth:
+		return "human + AI"
+	case evidence.ActorHuman:
+		return "human"
+	}
+	return "not stated"
+}
+
+func (d *doc) timeline(c *collected) {
+	d.section("Timeline")
+	d.muted("Every recorded step of this asset, in the order of the ledger. Times are the author's computer clock, in UTC. Text is shown in full, exactly as recorded. " +
+		"\"entered by the designer\" means the designer typed the values; \"captured from ...\" means cairn read them from the tool's own metadata.")
+	d.pdf.Ln(2)
+	for _, sr := range c.steps {
+		d.step(c, sr)
+	}
+}
+
+func (d *doc) step(c *collected, sr evidence.StepRecord) {
+	p := d.pdf
+	s := sr.Step
+	d.need(blockStart(s))
+	y0 := p.GetY()
+	ac := actorColor(s.By)
+	// The coloured bar in the margin says who acted, at a glance.
+	p.SetFillColor(ac[0], ac[1], ac[2])
+	p.Rect(margin-4, y0+0.5, 1.6, 5, "F")
+
+	d.font("B", 10.5)
+	head := fmt.Sprintf("#%d  %s", sr.Rec.Seq, strings.ToUpper(s.Kind))
+	p.CellFormat(p.GetStringWidth(head)+3, 6, head, "", 0, "L", false, 0, "")
+	d.font("", 9)
+	d.color(colMuted)
+	t := sr.Rec.Time.Format(dateTime)
+	p.CellFormat(p.GetStringWidth(t)+4, 6, t, "", 0, "L", false, 0, "")
+	d.color([3]int{0, 0, 0})
+	p.SetXY(p.GetX(), y0+0.9)
+	d.label(actorName(s.By), ac)
+	if s.Captured != nil {
+		d.label("captured from "+clip(s.Captured.From, 60), colCapt)
+	} else {
+		d.label("entered by the designer", colMuted)
+	}
+	p.Ln(6)
+
+	if s.Tool != "" || s.Model != "" {
+		var parts []string
+		if s.Tool != "" {
+			parts = append(parts, "tool "+s.Tool)
+		}
+		if s.Model != "" {
+			parts = append(parts, "model "+s.Model)
+		}
+		d.field("Tool and model", strings.Join(parts, ", "))
+	}
+	if len(s.Params) > 0 {
+		var ps []string
+		for _, k := range s.SortedParams() {
+			ps = append(ps, k+" = "+s.Params[k])
+		}
+		d.field("Parameters", strings.Join(ps, "\n"))
+	}
+
+	switch s.Kind {
+	case evidence.KindAsset, evidence.KindAssetSet:
+		for _, f := range [][2]string{{"Title", s.Title}, {"Kind of work", s.AssetKind}, {"Rights holder", s.Owner}, {"Basis", s.Basis}, {"Contract", s.Contract}, {"Text and data mining", s.TDM}} {
+			if f[1] != "" {
+				d.field(f[0], f[1])
+			}
+		}
+	case evidence.KindPrompt, evidence.KindNote:
+		d.box("", 10, s.Text)
+	case evidence.KindGenerate:
+		if s.Text != "" {
+			d.box("", 10, s.Text)
+		}
+		if len(s.In) > 0 {
+			d.small("Input images")
+			d.grid(s.In, "")
+		}
+		d.small(fmt.Sprintf("%d candidate(s) generated", len(s.Out)))
+		d.grid(s.Out, "")
+	case evidence.KindSelect:
+		d.small(fmt.Sprintf("Chose 1 of %d candidates (marked)", len(s.From)))
+		d.grid(s.From, s.File.SHA256)
+	case evidence.KindEdit:
+		d.beforeAfter(*s.Before, *s.After)
+	case evidence.KindSketch, evidence.KindFinal:
+		d.grid([]evidence.FileRef{*s.File}, "")
+	case evidence.KindInput:
+		d.field("Source", orNone(s.Source, "not recorded"))
+		d.field("Licence", orNone(s.License, "not recorded"))
+		d.field("Permission", s.Permission)
+		d.grid([]evidence.FileRef{*s.File}, "")
+	case evidence.KindDisclose:
+		d.field("Disclosed on", s.Date+whereSuffix(s.Where))
+	}
+	if s.Text != "" && s.Kind != evidence.KindPrompt && s.Kind != evidence.KindNote && s.Kind != evidence.KindGenerate {
+		d.field("Text", s.Text)
+	}
+	if s.Why != "" {
+		d.field("Why", s.Why)
+	}
+	if s.Note != "" {
+		d.field("Note", s.Note)
+	}
+	if cp := s.Captured; cp != nil {
+		var lines []string
+		keys := make([]string, 0, len(cp.Fields))
+		for k := range cp.Fields {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			lines = append(lines, k+": "+cp.Fields[k])
+		}
+		if cp.ClaimedTime != "" {
+			lines = append(lines, "time claimed by the source (not verified): "+cp.ClaimedTime)
+		}
+		if len(lines) > 0 {
+			d.color(colCapt)
+			d.field("Captured values", strings.Join(lines, "\n"))
+			d.color([3]int{0, 0, 0})
+		}
+	}
+	h := sr.Rec.Hash()
+	d.color(colMuted)
+	d.font("M", 7)
+	d.need(4)
+	p.CellFormat(contentW, 3.6, d.safe("M", fmt.Sprintf("record %x  signed by %s", h[:8], ledger.KeyID(sr.Rec.Key))+"  "+clip(c.names[string(sr.Rec.Key)], 40), false), "", 1, "L", false, 0, "")
+	d.color([3]int{0, 0, 0})
+	d.rule()
+	p.Ln(1.5)
+}
+
+// blockStart is the height a step's block needs on the page before it starts:
+// its header and its first row of pictures, so that a header is never left
+// alone at the foot of a page.
+func blockStart(s *evidence.Step) float64 {
+	const header = 18.0
+	switch s.Kind {
+	case evidence.KindEdit:
+		return header + 75
+	case evidence.KindGenerate, evidence.KindSelect, evidence.KindSketch, evidence.KindFinal, evidence.KindInput:
+		return header + cellW + capH + 12
+	}
+	return header + 8
+}
+
+func (d *doc) small(s string) {
+	d.font("", 8.5)
+	d.need(5)
+	d.color(colMuted)
+	d.pdf.CellFormat(contentW, 4.5, d.safe("", s, false), "", 1, "L", false, 0, "")
+	d.color([3]int{0, 0, 0})
+}
+
+// grid draws files as thumbnails, perRow to a row, with the one whose hash is
+// chosen framed and labelled.
+func (d *doc) grid(files []evidence.FileRef, chosen string) {
+	p := d.pdf
+	for i := 0; i < len(files); i += perRow {
+		row := files[i:min(i+perRow, len(files))]
+		d.need(cellW + capH + 2)
+		y := p.GetY()
+		for j, f := range row {
+			x := margin + float64(j)*(cellW+cellGap)
+			d.image(f.SHA256, d.pics.get(f, thumbPx), thumbPx, x, y, cellW, cellW)
+			if f.SHA256 == chosen {
+				p.SetDrawColor(colOK[0], colOK[1], colOK[2])
+				p.SetLineWidth(1.2)
+				p.Rect(x-0.8, y-0.8, cellW+1.6, cellW+1.6, "D")
+				p.SetLineWidth(0.2)
+			}
+			d.caption(f, x, y+cellW+1.2, f.SHA256 == chosen)
+		}
+		p.SetXY(margin, y+cellW+capH+1.5)
+	}
+}
+
+func (d *doc) caption(f evidence.FileRef, x, y float64, chosen bool) {
+	p := d.pdf
+	p.SetXY(x, y)
+	if chosen {
+		d.font("B", 6.5)
+		d.color(colOK)
+		p.CellFormat(cellW, 3, "CHOSEN "+f.Short(), "", 2, "L", false, 0, "")
+	} else {
+		d.font("M", 6.5)
+		d.color(colMuted)
+		p.CellFormat(cellW, 3, f.Short(), "", 2, "L", false, 0, "")
+	}
+	d.font("", 6.5)
+	d.color(colMuted)
+	p.SetX(x)
+	p.CellFormat(cellW, 3, d.safe("", clip(f.Name, 26), false), "", 0, "L", false, 0, "")
+	d.color([3]int{0, 0, 0})
+}
+
+// beforeAfter draws an edit's two versions side by side.
+func (d *doc) beforeAfter(before, after evidence.FileRef) {
+	p := d.pdf
+	const w = 62.0
+	d.need(w + 14)
+	y := p.GetY()
+	d.font("B", 8.5)
+	p.SetXY(margin, y)
+	p.CellFormat(w, 4.5, "Before", "", 0, "L", false, 0, "")
+	p.SetXY(margin+w+16, y)
+	p.CellFormat(w, 4.5, "After", "", 0, "L", false, 0, "")
+	y += 5
+	d.image(before.SHA256, d.pics.get(before, thumbPx), thumbPx, margin, y, w, w)
+	d.image(after.SHA256, d.pics.get(after, thumbPx), thumbPx, margin+w+16, y, w, w)
+	d.font("B", 16)
+	d.color(colMuted)
+	p.SetXY(margin+w, y+w/2-4)
+	p.CellFormat(16, 8, "→", "", 0, "C", false, 0, "")
+	for i, f := range []evidence.FileRef{before, after} {
+		x := margin + float64(i)*(w+16)
+		p.SetXY(x, y+w+0.6)
+		d.font("M", 6.5)
+		d.color(colMuted)
+		p.CellFormat(w, 3, f.Short()+"  "+d.safe("M", clip(f.Name, 30), false), "", 0, "L", false, 0, "")
+	}
+	d.color([3]int{0, 0, 0})
+	p.SetXY(margin, y+w+5)
+}
+
+// chart draws the steps over time as stacked bars, one colour per actor.
+func (d *doc) chart(c *collected) {
+	p := d.pdf
+	const (
+		buckets = 48
+		h       = 38.0
+	)
+	d.need(h + 16)
+	if len(c.steps) == 0 {
+		return
+	}
+	first, last := c.steps[0].Rec.Time, c.steps[len(c.steps)-1].Rec.Time
+	total := last.Sub(first)
+	var counts [buckets][3]int // human, ai, both
+	for _, sr := range c.steps {
+		i := 0
+		if total > 0 {
+			i = int(int64(buckets-1) * int64(sr.Rec.Time.Sub(first)) / int64(total))
+		}
+		switch sr.Step.By {
+		case evidence.ActorAI:
+			counts[i][1]++
+		case evidence.ActorBoth:
+			counts[i][2]++
+		default:
+			counts[i][0]++
+		}
+	}
+	maxN := 1
+	for _, b := range counts {
+		maxN = max(maxN, b[0]+b[1]+b[2])
+	}
+	y0 := p.GetY() + 2
+	x0 := margin + 8
+	w := contentW - 8
+	bw := w / buckets
+	p.SetDrawColor(colRule[0], colRule[1], colRule[2])
+	p.SetLineWidth(0.2)
+	p.Line(x0, y0+h, x0+w, y0+h)
+	p.Line(x0, y0, x0, y0+h)
+	d.font("", 6.5)
+	d.color(colMuted)
+	p.SetXY(margin, y0-1.5)
+	p.CellFormat(7, 3, fmt.Sprint(maxN), "", 0, "R", false, 0, "")
+	p.SetXY(margin, y0+h-1.5)
+	p.CellFormat(7, 3, "0", "", 0, "R", false, 0, "")
+	for i, b := range counts {
+		y := y0 + h
+		for k, n := range b {
+			if n == 0 {
+				continue
+			}
+			col := [3][3]int{colHuman, colAI, colBoth}[k]
+			bh := h * float64(n) / float64(maxN)
+			y -= bh
+			p.SetFillColor(col[0], col[1], col[2])
+			p.Rect(x0+float64(i)*bw+0.3, y, bw-0.6, bh, "F")
+		}
+	}
+	p.SetXY(x0, y0+h+0.5)
+	p.CellFormat(w/2, 3.5, first.Format(dateTime), "", 0, "L", false, 0, "")
+	p.CellFormat(w/2, 3.5, last.Format(dateTime), "", 1, "R", false, 0, "")
+	p.SetX(x0)
+	for k, name := range []string{"human", "AI", "human + AI"} {
+		col := [3][3]int{colHuman, colAI, colBoth}[k]
+		p.SetFillColor(col[0], col[1], col[2])
+		x, y := p.GetX(), p.GetY()+0.8
+		p.Rect(x, y, 3, 3, "F")
+		p.SetX(x + 4)
+		p.CellFormat(p.GetStringWidth(name)+6, 4.5, name, "", 0, "L", false, 0, "")
+	}
+	d.color([3]int{0, 0, 0})
+	p.Ln(6)
+	d.muted(fmt.Sprintf("Steps per time slot (%d slots of %s each), stacked by who acted.", buckets, span(total/buckets)))
+}
