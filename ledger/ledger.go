@@ -135,6 +135,10 @@ func open(dir string, opts *Options) (*Ledger, error) {
 		return nil, err
 	}
 	bulk := opts != nil && opts.Bulk
+	if err := removeEmptyWALs(dir); err != nil {
+		lock.release()
+		return nil, err
+	}
 	db, err := badger.Open(badgerOptions(dir, bulk))
 	if err != nil {
 		lock.release()
@@ -146,6 +150,27 @@ func open(dir string, opts *Options) (*Ledger, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// removeEmptyWALs deletes zero-length memtable logs. A process killed right after
+// Badger created a new memtable file, before anything was written to it, leaves
+// one behind, and Badger then refuses to open ("while opening fid: N err: Create a
+// new file"). An empty log holds no record: an acknowledged append was synced into
+// a log that had its bytes. The caller holds the ledger lock, so no live process
+// is writing the file.
+func removeEmptyWALs(dir string) error {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Size() == 0 {
+			if err := os.Remove(p); err != nil {
+				return fmt.Errorf("remove empty memtable log %s: %w", p, err)
+			}
+		}
+	}
+	return nil
 }
 
 // load reads the origin and finds the last record. The size is the last record key

@@ -79,7 +79,8 @@ func badgerOptions(dir string, bulk bool) badger.Options {
 		// Records above 64 KiB go to the value log, so that a 1 MiB record still fits
 		// a transaction (at most 15% of the memtable) as a pointer.
 		WithValueThreshold(64 << 10).
-		WithValueLogFileSize(1 << 20).
+		// A value-log file must hold the largest entry (MaxPayload plus its header).
+		WithValueLogFileSize(4 << 20).
 		WithNumMemtables(2).
 		WithNumLevelZeroTables(2).
 		WithNumLevelZeroTablesStall(4).
