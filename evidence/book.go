@@ -65,6 +65,8 @@ type index struct {
 	Assets map[string]*AssetInfo `json:"assets"`
 	Keys   map[string]int64      `json:"keys"` // hex public key -> seq of its identity record
 	Names  map[string]string     `json:"names"`
+	// Retired maps a hex public key to the rotation record that retired it.
+	Retired map[string]int64 `json:"retired,omitempty"`
 }
 
 // AssetInfo summarises an asset from its records.
@@ -186,7 +188,13 @@ func (x *index) add(r *ledger.Record, s *Step) {
 	h := r.Hash()
 	x.Head = hex.EncodeToString(h[:])
 	switch s.Kind {
-	case KindIdentity:
+	case KindIdentity, KindRotate:
+		if s.Kind == KindRotate {
+			if x.Retired == nil {
+				x.Retired = map[string]int64{}
+			}
+			x.Retired[hex.EncodeToString(r.Key)] = r.Seq
+		}
 		if k, err := base64.StdEncoding.DecodeString(s.Key); err == nil {
 			hk := hex.EncodeToString(k)
 			if _, ok := x.Keys[hk]; !ok {
@@ -278,6 +286,9 @@ func (b *Book) AuthorName(pub ed25519.PublicKey) string {
 // Record validates the steps, stores nothing if any is invalid, introduces the
 // signer's identity if this ledger has not seen it, and appends the steps in order.
 func (b *Book) Record(id *Identity, steps []*Step) ([]*ledger.Record, error) {
+	if at, ok := b.idx.Retired[hex.EncodeToString(id.Public())]; ok {
+		return nil, inputErrorf("key %s was retired by the key rotation in record %d; sign with the new key (your identity file) instead", id.Fingerprint(), at)
+	}
 	pending := map[string]bool{} // assets created earlier in this call
 	for i, s := range steps {
 		if err := s.Normalize(); err != nil {
@@ -287,7 +298,7 @@ func (b *Book) Record(id *Identity, steps []*Step) ([]*ledger.Record, error) {
 			return nil, err
 		}
 		switch {
-		case s.Kind == KindIdentity:
+		case s.Kind == KindIdentity, s.Kind == KindRotate:
 		case s.Kind == KindAsset:
 			if _, ok := b.idx.Assets[s.Asset]; ok || pending[s.Asset] {
 				return nil, inputErrorf("asset %q already exists; change its details with: cairn asset set %s", s.Asset, s.Asset)
@@ -299,7 +310,7 @@ func (b *Book) Record(id *Identity, steps []*Step) ([]*ledger.Record, error) {
 			}
 		}
 	}
-	if _, ok := b.idx.Keys[hex.EncodeToString(id.Public())]; !ok && (len(steps) == 0 || steps[0].Kind != KindIdentity) {
+	if _, ok := b.idx.Keys[hex.EncodeToString(id.Public())]; !ok && (len(steps) == 0 || (steps[0].Kind != KindIdentity && steps[0].Kind != KindRotate)) {
 		steps = append([]*Step{id.Step()}, steps...)
 	}
 	payloads := make([][]byte, len(steps))
@@ -372,6 +383,20 @@ func (b *Book) AssetSteps(asset string) (steps []StepRecord, identities []StepRe
 // ReadConfig and WriteConfig keep local settings that are not evidence.
 type Config struct {
 	Asset string `json:"asset,omitempty"` // the current asset (cairn use)
+
+	// TSA is the RFC 3161 time-stamping service cairn asks on its own.
+	TSA *TSAConfig `json:"tsa,omitempty"`
+
+	// Witnesses are the verifier keys (C2SP tlog-cosignature) of witnesses whose
+	// cosignatures verify checks.
+	Witnesses []string `json:"witnesses,omitempty"`
+}
+
+// TSAConfig says where to get trusted time and how to check it.
+type TSAConfig struct {
+	URL   string `json:"url,omitempty"`
+	Roots string `json:"roots,omitempty"` // PEM file of trusted roots, relative to the cairn directory
+	Every string `json:"every,omitempty"` // at most one automatic timestamp per this duration (default 15m)
 }
 
 func (b *Book) configPath() string { return filepath.Join(b.Dir, "config.json") }

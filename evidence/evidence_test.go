@@ -340,3 +340,53 @@ func TestIndexRebuildsWhenStale(t *testing.T) {
 	}
 	*b = *b2 // let the cleanup close the open book
 }
+
+func TestKeyRotation(t *testing.T) {
+	b, old := newBook(t)
+	if _, err := b.Record(old, []*Step{{Kind: KindAsset, Asset: "poster"}}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := NewIdentity(old.Name, old.Email, time.Now())
+	rot := fresh.Step()
+	rot.Kind = KindRotate
+	if _, err := b.Record(old, []*Step{rot}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Record(fresh, []*Step{{Kind: KindNote, Asset: "poster", Text: "new key"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Verify(VerifyOptions{}); err != nil {
+		t.Fatalf("a ledger that follows a rotation: %v", err)
+	}
+	if _, err := b.Record(old, []*Step{{Kind: KindNote, Asset: "poster", Text: "old key"}}); err == nil || !strings.Contains(err.Error(), "was retired") {
+		t.Errorf("recording with the retired key: %v", err)
+	}
+	// Appended behind the book's back, a record by the retired key fails verification.
+	p, _ := (&Step{V: 1, Kind: KindNote, Asset: "poster", By: ActorHuman, Text: "sneaky"}).Encode()
+	if _, err := b.Ledger.Append(old.Key, p); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Verify(VerifyOptions{})
+	var ve *ledger.VerifyError
+	if !errors.As(err, &ve) || ve.Seq != 4 || !strings.Contains(ve.Problem, "which record 2 retired") {
+		t.Errorf("verify: %v, want record 4 signed by a key record 2 retired", err)
+	}
+}
+
+func TestRotationMustBeSignedByAnIntroducedKey(t *testing.T) {
+	b, id := newBook(t)
+	stranger, _ := NewIdentity("Mallory", "", time.Now())
+	fresh, _ := NewIdentity("Mallory", "", time.Now())
+	rot := fresh.Step()
+	rot.Kind = KindRotate
+	p, _ := rot.Encode()
+	if _, err := b.Ledger.Append(stranger.Key, p); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Verify(VerifyOptions{})
+	var ve *ledger.VerifyError
+	if !errors.As(err, &ve) || ve.Seq != 1 || !strings.Contains(ve.Problem, "no identity record introduced") {
+		t.Errorf("verify: %v", err)
+	}
+	_ = id
+}

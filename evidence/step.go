@@ -22,6 +22,7 @@ const StepVersion = 1
 // Step kinds. The names are the commands that record them.
 const (
 	KindIdentity = "identity" // a person's keys, introduced into a ledger
+	KindRotate   = "rotate"   // a person's new keys, introduced by their old key
 	KindAsset    = "asset"    // a new asset and its rights
 	KindAssetSet = "asset-set"
 	KindPrompt   = "prompt"
@@ -274,7 +275,7 @@ func (s *Step) Validate() error {
 			return err
 		}
 	}
-	needAsset := s.Kind != KindIdentity
+	needAsset := s.Kind != KindIdentity && s.Kind != KindRotate
 	if needAsset && !ValidAssetID(s.Asset) {
 		if s.Asset == "" {
 			return inputErrorf("no asset: name one with --asset ID, or choose the current one with: cairn use ID")
@@ -282,9 +283,9 @@ func (s *Step) Validate() error {
 		return inputErrorf("asset ID %q is not valid: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", s.Asset)
 	}
 	switch s.Kind {
-	case KindIdentity:
-		if s.Key == "" || s.Name == "" {
-			return inputErrorf("identity needs a name and a key")
+	case KindIdentity, KindRotate:
+		if s.Key == "" || s.Name == "" || s.Cert == "" {
+			return inputErrorf("%s needs a name, a key and a certificate", s.Kind)
 		}
 	case KindAsset, KindAssetSet:
 		if s.AssetKind != "" {

@@ -188,6 +188,7 @@ func recordAsset(c *cli.Context, s *evidence.Step) error {
 		return err
 	}
 	r := recs[len(recs)-1]
+	defer autoTimestamp(c, b, id)
 	if c.Bool("json") {
 		return printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
 	}

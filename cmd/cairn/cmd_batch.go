@@ -164,6 +164,7 @@ lines before it are recorded, nothing after it is.`,
 					return err
 				}
 				recs = len(rs)
+				defer autoTimestamp(c, b, id)
 				if c.Bool("json") {
 					for i, r := range rs[len(rs)-len(steps):] {
 						if err := printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: steps[i]}); err != nil {

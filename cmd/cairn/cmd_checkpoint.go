@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 )
@@ -20,7 +22,9 @@ checkpoint covered, unchanged: the owner cannot quietly rewrite history that
 someone else has seen. Check its signature with the key from cairn id --vkey.`,
 		Flags: []cli.Flag{
 			dirFlag(),
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "also write the checkpoint to this file"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "also write the checkpoint to this file (and its timestamp to FILE.tsr)"},
+			&cli.StringFlag{Name: "tsa", Usage: "timestamp it with this RFC 3161 service (default: cairn config tsa.url)"},
+			&cli.StringFlag{Name: "tsa-roots", Usage: "PEM roots the TSA must chain to (default: cairn config tsa.roots)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -35,18 +39,43 @@ someone else has seen. Check its signature with the key from cairn id --vkey.`,
 				return err
 			}
 			defer b.Close()
+			url, roots, err := tsaSettings(c, b)
+			if err != nil {
+				return err
+			}
 			cp, err := b.Ledger.SignCheckpoint(id.Key)
 			if err != nil {
 				return err
+			}
+			var tokErr error
+			var resp []byte
+			if url != "" {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				tok, err := b.TimestampCheckpoint(ctx, cp.Size, url, roots)
+				cancel()
+				if err != nil {
+					tokErr = fmt.Errorf("checkpoint signed and stored, but not timestamped: %w; retry with: cairn timestamp --pending", err)
+				} else {
+					resp = tok.Response
+					fmt.Fprintf(c.App.ErrWriter, "timestamped: these %d records existed no later than %s (TSA: %s)\n", cp.Size, tok.Time.UTC().Format(time.RFC3339), tok.TSA)
+				}
 			}
 			if out := c.String("out"); out != "" {
 				if err := os.WriteFile(out, cp.Note, 0o644); err != nil {
 					return fmt.Errorf("checkpoint signed and stored, but writing %s failed: %w", out, err)
 				}
 				fmt.Fprintf(c.App.ErrWriter, "wrote %s (checkpoint of %d records)\n", out, cp.Size)
+				if resp != nil {
+					if err := os.WriteFile(out+".tsr", resp, 0o644); err != nil {
+						return err
+					}
+					fmt.Fprintf(c.App.ErrWriter, "wrote %s.tsr (RFC 3161 response; check it with: openssl ts -verify -data %s -in %s.tsr -CAfile ROOTS.pem)\n", out, out, out)
+				}
 			}
-			_, err = c.App.Writer.Write(cp.Note)
-			return err
+			if _, err := c.App.Writer.Write(cp.Note); err != nil {
+				return err
+			}
+			return tokErr
 		},
 	}
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/sha256"
 	"fmt"
+	"os"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -24,6 +26,7 @@ signed-note implementation, for example golang.org/x/mod/sumdb/note.`,
 			&cli.BoolFlag{Name: "vkey", Usage: "print the verifier key for this ledger's checkpoints"},
 			jsonFlag("print as JSON"),
 		},
+		Subcommands: []*cli.Command{cmdRotate()},
 		Action: func(c *cli.Context) error {
 			path, err := keyPath()
 			if err != nil {
@@ -63,6 +66,61 @@ signed-note implementation, for example golang.org/x/mod/sumdb/note.`,
 				enc = "yes"
 			}
 			fmt.Fprintf(w, "key file     %s (passphrase: %s)\n", path, enc)
+			return nil
+		},
+	}
+}
+
+func cmdRotate() *cli.Command {
+	return &cli.Command{
+		Name:  "rotate",
+		Usage: "replace your keys: the old key signs a record that introduces the new one",
+		Description: `rotate makes new keys (same name and e-mail), records in this ledger a key
+rotation signed by the old key, and from then on signs with the new key. The old
+key file is kept, renamed, so that you can still prove what it signed; the ledger
+refuses records it signs after the rotation. Rotate when a key may have leaked or
+at your organisation's interval. An encrypted key stays encrypted with the same
+passphrase.`,
+		Flags: []cli.Flag{dirFlag()},
+		Action: func(c *cli.Context) error {
+			path, err := keyPath()
+			if err != nil {
+				return err
+			}
+			var pass []byte
+			old, err := evidence.LoadIdentity(path, func() ([]byte, error) {
+				p, err := readPassphrase(c, "Passphrase for "+path+": ", false)
+				pass = p
+				return p, err
+			})
+			if err != nil {
+				return err
+			}
+			b, err := openBook(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			fresh, err := evidence.NewIdentity(old.Name, old.Email, time.Now())
+			if err != nil {
+				return err
+			}
+			step := fresh.Step()
+			step.Kind = evidence.KindRotate
+			recs, err := b.Record(old, []*evidence.Step{step})
+			if err != nil {
+				return err
+			}
+			retired := path + ".retired-" + time.Now().UTC().Format("20060102T150405Z")
+			if err := os.Rename(path, retired); err != nil {
+				return fmt.Errorf("the rotation is recorded (#%d) but the old key could not be moved aside: %w; move %s away and save the new key by running cairn id rotate again", recs[len(recs)-1].Seq, err, path)
+			}
+			if err := fresh.Save(path, pass); err != nil {
+				os.Rename(retired, path)
+				return fmt.Errorf("saving the new key: %w (the old key is back in place; the rotation record #%d names a key that was not saved, so run cairn id rotate again)", err, recs[len(recs)-1].Seq)
+			}
+			fmt.Fprintf(c.App.Writer, "rotated: new key %s, introduced by record #%d, signed by the old key %s\nold key retired and kept in %s\n",
+				fresh.Fingerprint(), recs[len(recs)-1].Seq, old.Fingerprint(), retired)
 			return nil
 		},
 	}

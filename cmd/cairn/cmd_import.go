@@ -158,6 +158,7 @@ func recordMany(c *cli.Context, build func(b *evidence.Book, asset string) ([]*e
 		}
 		fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s: %s\n", steps[i].Kind, r.Seq, asset, lines[i])
 	}
+	autoTimestamp(c, b, id)
 	return nil
 }
 

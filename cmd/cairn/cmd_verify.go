@@ -51,8 +51,16 @@ rollback or a fork fails.`,
 				return err
 			}
 			defer b.Close()
+			cfg, err := evidence.ReadConfig(b.Dir)
+			if err != nil {
+				return err
+			}
+			roots, err := b.TSARoots(cfg)
+			if err != nil {
+				return err
+			}
 			prog := newProgress(c.App.ErrWriter, "verifying records", b.Ledger.Size())
-			rep, err := b.Verify(evidence.VerifyOptions{Since: since, Progress: prog.set})
+			rep, err := b.Verify(evidence.VerifyOptions{Since: since, Progress: prog.set, TSARoots: roots, Witnesses: cfg.Witnesses})
 			prog.done()
 			var ve *ledger.VerifyError
 			if errors.As(err, &ve) {
@@ -79,6 +87,8 @@ rollback or a fork fails.`,
 				if lr.Since != nil {
 					out["since"] = map[string]any{"size": lr.Since.Size, "consistent": true}
 				}
+				out["timestamps"] = rep.Times
+				out["cosignatures"] = rep.Cosignatures
 				return printJSON(c.App.Writer, out)
 			}
 			w := c.App.Writer
@@ -104,6 +114,20 @@ rollback or a fork fails.`,
 				fmt.Fprintf(w, "checkpoints %d, signatures and roots match; newest covers %d records\n", n, last.Size)
 			} else {
 				fmt.Fprintf(w, "checkpoints none yet (make one with: cairn checkpoint --out FILE, and hand it to someone)\n")
+			}
+			for _, t := range rep.Times {
+				trust := "TSA chains to the configured roots"
+				if !t.Checked {
+					trust = "TSA NOT checked: no roots configured (cairn config tsa.roots FILE)"
+				}
+				fmt.Fprintf(w, "timestamp   records 0-%d existed no later than %s (TSA: %s; %s)\n", t.Size-1, t.Time.UTC().Format("2006-01-02T15:04:05Z"), t.TSA, trust)
+			}
+			for _, cs := range rep.Cosignatures {
+				if cs.Checked {
+					fmt.Fprintf(w, "witness     %s cosigned the checkpoint of %d records at %s\n", cs.Witness, cs.Size, cs.Time.UTC().Format("2006-01-02T15:04:05Z"))
+				} else {
+					fmt.Fprintf(w, "witness     %s cosigned the checkpoint of %d records (NOT checked: add its key with cairn config witness VKEY)\n", cs.Witness, cs.Size)
+				}
 			}
 			if lr.Since != nil {
 				fmt.Fprintf(w, "since       the ledger extends the given checkpoint (%d records) by %d: nothing it covered was changed or removed\n", lr.Since.Size, lr.Size-lr.Since.Size)

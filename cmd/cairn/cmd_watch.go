@@ -267,6 +267,7 @@ func (w *watcher) record(path string) error {
 	}
 	w.versions[path] = ref
 	fmt.Fprintf(w.c.App.Writer, "recorded %s #%d for %s: %s\n", s.Kind, recs[len(recs)-1].Seq, w.asset, what)
+	autoTimestamp(w.c, b, w.id)
 	return nil
 }
 

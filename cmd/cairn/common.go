@@ -231,10 +231,12 @@ func record(c *cli.Context, build func(b *evidence.Book, asset string) (*evidenc
 	}
 	r := recs[len(recs)-1]
 	if c.Bool("json") {
-		return printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+		err = printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+	} else {
+		fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s%s\n", s.Kind, r.Seq, asset, stepSummary(s))
 	}
-	fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s%s\n", s.Kind, r.Seq, asset, stepSummary(s))
-	return nil
+	autoTimestamp(c, b, id)
+	return err
 }
 
 func jsonFlag(usage string) cli.Flag {

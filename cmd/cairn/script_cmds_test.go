@@ -133,6 +133,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 				ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 			}
 		},
+		"tsa-start": tsaStart,
 		// sleep DURATION: wait, for commands running in the background.
 		"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 			d, err := time.ParseDuration(args[0])

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/ledger/witness"
+)
+
+func cmdConfig() *cli.Command {
+	return &cli.Command{
+		Name:      "config",
+		Usage:     "show or change this ledger's settings (time-stamping service, witnesses)",
+		ArgsUsage: "[KEY [VALUE]]",
+		Description: `Settings live in .cairn/config.json. They are local, not evidence.
+
+  tsa.url URL      an RFC 3161 time-stamping service. With it, cairn timestamps a
+                   checkpoint on its own after recording, at most once per
+                   tsa.every; if the service cannot be reached, recording still
+                   succeeds and the timestamp waits (cairn timestamp --pending).
+  tsa.roots FILE   PEM root certificates the service's certificate must chain to;
+                   the file is copied into the ledger directory. Without roots,
+                   verify checks tokens but reports their TSA as not trusted.
+  tsa.every 15m    the least time between automatic timestamps (default 15m).
+  witness VKEY     add a witness's verifier key (printed by cairn witness init);
+                   verify then checks that witness's cosignatures.
+
+Examples:
+  cairn config tsa.url https://freetsa.org/tsr
+  cairn config tsa.roots freetsa-cacert.pem
+  cairn config tsa.every 30m
+  cairn config --unset tsa.url
+  cairn config`,
+		Flags: []cli.Flag{
+			dirFlag(),
+			&cli.BoolFlag{Name: "unset", Usage: "remove the setting KEY"},
+			jsonFlag("print the settings as JSON"),
+		},
+		Action: func(c *cli.Context) error {
+			b, err := openBook(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			cfg, err := evidence.ReadConfig(b.Dir)
+			if err != nil {
+				return err
+			}
+			args := c.Args().Slice()
+			if len(args) == 0 {
+				if c.Bool("json") {
+					return printJSON(c.App.Writer, cfg)
+				}
+				printConfig(c, cfg)
+				return nil
+			}
+			key := args[0]
+			if c.Bool("unset") {
+				if len(args) != 1 {
+					return usageErrorf("--unset takes only the KEY")
+				}
+				if err := unsetConfig(cfg, key); err != nil {
+					return err
+				}
+			} else {
+				if len(args) != 2 {
+					return usageErrorf("give a KEY and a VALUE, for example: cairn config tsa.url https://freetsa.org/tsr")
+				}
+				if err := setConfig(b, cfg, key, args[1]); err != nil {
+					return err
+				}
+			}
+			if err := b.WriteConfig(cfg); err != nil {
+				return err
+			}
+			printConfig(c, cfg)
+			return nil
+		},
+	}
+}
+
+func printConfig(c *cli.Context, cfg *evidence.Config) {
+	w := c.App.Writer
+	if cfg.Asset != "" {
+		fmt.Fprintf(w, "asset      %s (current asset; change with cairn use)\n", cfg.Asset)
+	}
+	if t := cfg.TSA; t != nil && t.URL != "" {
+		every := t.Every
+		if every == "" {
+			every = evidence.DefaultTimestampEvery.String() + " (default)"
+		}
+		fmt.Fprintf(w, "tsa.url    %s\ntsa.every  %s\n", t.URL, every)
+		if t.Roots != "" {
+			fmt.Fprintf(w, "tsa.roots  %s\n", t.Roots)
+		} else {
+			fmt.Fprintf(w, "tsa.roots  (none: tokens are checked, but their TSA is not known to be trusted)\n")
+		}
+	} else {
+		fmt.Fprintf(w, "tsa        (none: set one with cairn config tsa.url URL)\n")
+	}
+	for _, v := range cfg.Witnesses {
+		fmt.Fprintf(w, "witness    %s\n", v)
+	}
+}
+
+func setConfig(b *evidence.Book, cfg *evidence.Config, key, value string) error {
+	if cfg.TSA == nil && strings.HasPrefix(key, "tsa.") {
+		cfg.TSA = &evidence.TSAConfig{}
+	}
+	switch key {
+	case "tsa.url":
+		if !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
+			return usageErrorf("tsa.url %q is not an http:// or https:// URL", value)
+		}
+		cfg.TSA.URL = value
+	case "tsa.roots":
+		if _, _, err := evidence.LoadRoots(value); err != nil {
+			return usageErrorf("tsa.roots: %v", err)
+		}
+		data, err := os.ReadFile(value)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(b.Dir, evidence.TSARootsFile), data, 0o644); err != nil {
+			return err
+		}
+		cfg.TSA.Roots = evidence.TSARootsFile
+	case "tsa.every":
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 {
+			return usageErrorf("tsa.every %q is not a duration such as 15m or 1h", value)
+		}
+		cfg.TSA.Every = d.String()
+	case "witness":
+		v, err := witness.NewVerifier(value)
+		if err != nil {
+			return usageErrorf("witness: %q is not a witness verifier key (cairn witness init prints one): %v", value, err)
+		}
+		for _, w := range cfg.Witnesses {
+			if w == value {
+				return nil
+			}
+		}
+		_ = v
+		cfg.Witnesses = append(cfg.Witnesses, value)
+	default:
+		return usageErrorf("unknown setting %q; the settings are tsa.url, tsa.roots, tsa.every and witness", key)
+	}
+	return nil
+}
+
+func unsetConfig(cfg *evidence.Config, key string) error {
+	switch key {
+	case "tsa", "tsa.url":
+		cfg.TSA = nil
+	case "tsa.roots":
+		if cfg.TSA != nil {
+			cfg.TSA.Roots = ""
+		}
+	case "tsa.every":
+		if cfg.TSA != nil {
+			cfg.TSA.Every = ""
+		}
+	case "witness", "witnesses":
+		cfg.Witnesses = nil
+	default:
+		return usageErrorf("unknown setting %q; the settings are tsa.url, tsa.roots, tsa.every and witness", key)
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package evidence
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/cairn-ledger/cairn/ledger"
+	"github.com/cairn-ledger/cairn/ledger/rfc3161"
+)
+
+// DefaultTimestampEvery is how often cairn timestamps on its own when a TSA is
+// configured and the config does not say.
+const DefaultTimestampEvery = 15 * time.Minute
+
+// TSARootsFile is where cairn config keeps a ledger's trusted TSA roots.
+const TSARootsFile = "tsa-roots.pem"
+
+// LoadRoots reads PEM certificates. It refuses a file without any.
+func LoadRoots(path string) (*x509.CertPool, []*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	var certs []*x509.Certificate
+	for len(data) > 0 {
+		var blk *pem.Block
+		blk, data = pem.Decode(data)
+		if blk == nil {
+			break
+		}
+		if blk.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(blk.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %v", path, err)
+		}
+		pool.AddCert(c)
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, nil, inputErrorf("%s holds no PEM certificate", path)
+	}
+	return pool, certs, nil
+}
+
+// TSARoots returns the configured TSA roots, or nil if none are configured.
+func (b *Book) TSARoots(cfg *Config) (*x509.CertPool, error) {
+	if cfg == nil || cfg.TSA == nil || cfg.TSA.Roots == "" {
+		return nil, nil
+	}
+	p := cfg.TSA.Roots
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(b.Dir, p)
+	}
+	pool, _, err := LoadRoots(p)
+	return pool, err
+}
+
+// TimestampCheckpoint asks the TSA at url for a token over the checkpoint stored
+// for size, checks it (against roots when given; otherwise everything but trust),
+// and stores it.
+func (b *Book) TimestampCheckpoint(ctx context.Context, size int64, url string, roots *x509.CertPool) (*rfc3161.Token, error) {
+	note, err := b.Ledger.CheckpointAt(size)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := rfc3161.Fetch(ctx, url, note, nil, roots)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.Ledger.PutTimestamp(size, tok.Response); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// PendingTimestamps lists the stored checkpoints that have no timestamp token and
+// are newer than the newest one that has, newest first.
+func (b *Book) PendingTimestamps() ([]int64, error) {
+	notes, err := b.Ledger.Checkpoints()
+	if err != nil {
+		return nil, err
+	}
+	toks, err := b.Ledger.Timestamps()
+	if err != nil {
+		return nil, err
+	}
+	var newest int64 = -1
+	for s := range toks {
+		newest = max(newest, s)
+	}
+	var out []int64
+	for _, n := range notes {
+		c, err := ledger.ParseCheckpoint(n)
+		if err != nil {
+			continue
+		}
+		if _, ok := toks[c.Size]; !ok && c.Size > newest {
+			out = append(out, c.Size)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] > out[j] })
+	return out, nil
+}
+
+// LastTimestamp returns the time of the newest stored token (as its own genTime
+// claims; verification checks it), or zero.
+func (b *Book) LastTimestamp() (time.Time, int64, error) {
+	toks, err := b.Ledger.Timestamps()
+	if err != nil {
+		return time.Time{}, 0, err
+	}
+	var best time.Time
+	var size int64
+	for s, resp := range toks {
+		note, err := b.Ledger.CheckpointAt(s)
+		if err != nil {
+			continue
+		}
+		// Trust is not the question here, only when the last one was made.
+		t, err := tokenTime(resp, note)
+		if err == nil && t.After(best) {
+			best, size = t, s
+		}
+	}
+	return best, size, nil
+}
+
+// TrustedTime is a time established by a verified timestamp token: every record
+// below Size existed no later than Time.
+type TrustedTime struct {
+	Size int64
+	Time time.Time
+	TSA  string
+	// Checked is false when no TSA roots are configured: the token is well
+	// formed, signed and over the right checkpoint, but its TSA is not known
+	// to be trusted.
+	Checked bool
+}
+
+// ErrNoRoots marks tokens that could not be checked for want of roots.
+var ErrNoRoots = errors.New("no TSA roots configured")
+
+// verifyTimestamps checks every stored token over its stored checkpoint note.
+func (b *Book) verifyTimestamps(roots *x509.CertPool) ([]TrustedTime, error) {
+	toks, err := b.Ledger.Timestamps()
+	if err != nil {
+		return nil, err
+	}
+	var out []TrustedTime
+	for size, resp := range toks {
+		note, err := b.Ledger.CheckpointAt(size)
+		if err != nil {
+			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("a timestamp token is stored for size %d, but no checkpoint is", size)}
+		}
+		var tok *rfc3161.Token
+		checked := roots != nil
+		if checked {
+			tok, err = rfc3161.Verify(resp, note, roots, nil)
+		} else {
+			tok, err = rfc3161.VerifyUntrusted(resp, note)
+		}
+		if err != nil {
+			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("timestamp token for the checkpoint of %d records: %v", size, err)}
+		}
+		out = append(out, TrustedTime{Size: size, Time: tok.Time, TSA: tok.TSA, Checked: checked})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Size < out[j].Size })
+	return out, nil
+}
+
+func tokenTime(resp, note []byte) (time.Time, error) {
+	tok, err := rfc3161.VerifyUntrusted(resp, note)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return tok.Time, nil
+}
