@@ -3,7 +3,6 @@ package ledger
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,26 +30,43 @@ func acquireLock(dir string, timeout time.Duration) (*dirLock, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	deadline := time.Now().Add(timeout)
-	wait := time.Millisecond
-	for {
-		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
-		if err == nil {
-			break
-		}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
 			f.Close()
 			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
-		if time.Now().After(deadline) {
+		// Held: wait in the kernel's queue rather than polling. A poller loses
+		// to a process that closes and reopens at once, and can starve under
+		// load; a blocked flock is woken when the lock is released.
+		got := make(chan error, 1)
+		go func() {
+			for {
+				err := unix.Flock(int(f.Fd()), unix.LOCK_EX)
+				if !errors.Is(err, unix.EINTR) {
+					got <- err
+					return
+				}
+			}
+		}()
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		select {
+		case err := <-got:
+			if err != nil {
+				f.Close()
+				return nil, fmt.Errorf("lock %s: %w", path, err)
+			}
+		case <-timer.C:
 			holder := readHolder(path)
-			f.Close()
+			// The blocked flock returns only when the holder lets go; close
+			// the file then, so that this process never holds the lock.
+			go func() {
+				if <-got == nil {
+					unix.Flock(int(f.Fd()), unix.LOCK_UN)
+				}
+				f.Close()
+			}()
 			return nil, fmt.Errorf("%w: waited %s for %s%s; try again when it has finished", ErrLocked, timeout, dir, holder)
-		}
-		// Full jitter keeps several waiting processes from retrying in lockstep.
-		time.Sleep(time.Duration(rand.Int64N(int64(wait))) + wait/2)
-		if wait < 50*time.Millisecond {
-			wait *= 2
 		}
 	}
 	// Name the holder for whoever waits next. The lock file's content is advisory.
@@ -60,7 +76,7 @@ func acquireLock(dir string, timeout time.Duration) (*dirLock, error) {
 		if len(os.Args) > 1 {
 			cmd += " " + os.Args[1]
 		}
-		fmt.Fprintf(f, "%d %s\n", os.Getpid(), cmd)
+		f.WriteAt([]byte(fmt.Sprintf("%d %s\n", os.Getpid(), cmd)), 0)
 	}
 	return &dirLock{f}, nil
 }
