@@ -10,35 +10,74 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/ledger"
+	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
 
-// BundleFormat is the value of the bundle's "format" field (BUNDLE.md).
-const BundleFormat = "cairn.evidence-bundle/v1"
+// BundleFormat is the value of the bundle's "format" field that Export writes
+// (FORMAT.md §7.3).
+const BundleFormat = "cairn.evidence-bundle/v2"
+
+// BundleFormatV1 is the format of packs made before key rotations, earlier
+// checkpoints and timestamp tokens were carried. It is still read: a v1 bundle is
+// a v2 bundle without those fields. The version changed because v1 readers refuse
+// unknown fields, so a v2 bundle must not claim to be v1.
+const BundleFormatV1 = "cairn.evidence-bundle/v1"
 
 // BundleName is the name of the embedded file that holds the bundle.
 const BundleName = "evidence.json"
 
 // A Bundle is the machine-readable content of an evidence pack: one asset's
-// records as their exact bytes, the identity records of their authors and of the
-// pack's signer, each with an inclusion proof, and the checkpoint the proofs lead
-// to. Everything in it is checked against the checkpoint; nothing is trusted
-// because it is in the bundle. BUNDLE.md specifies it.
+// records as their exact bytes, the records that introduced their authors' keys
+// and the pack's signer's, each with an inclusion proof, and the checkpoint the
+// proofs lead to; then what third parties said about that checkpoint and earlier
+// ones. Everything in it is checked against the checkpoint; nothing is trusted
+// because it is in the bundle. FORMAT.md §7.3 specifies it.
 type Bundle struct {
 	Format     string      `json:"format"`
 	Origin     string      `json:"origin"`
 	Asset      string      `json:"asset"`
 	Checkpoint string      `json:"checkpoint"` // the signed note, verbatim
 	Keys       []BundleKey `json:"keys"`
-	// Identities are the identity records of every key in Keys, in ledger order.
+	// Identities are the self-introduced identity records of the keys, in
+	// ledger order.
 	Identities []BundleRecord `json:"identities"`
+	// Rotations are the key rotation records that introduced a key of the pack
+	// or retired one, in ledger order.
+	Rotations []BundleRecord `json:"rotations,omitempty"`
 	// Records are the asset's records, in ledger order.
 	Records []BundleRecord `json:"records"`
+	// Checkpoints are the stored checkpoints, up to and including the anchor,
+	// that carry a timestamp token or a cosignature, by size.
+	Checkpoints []BundleCheckpoint `json:"checkpoints,omitempty"`
+	// TSARoots are the DER certificates (base64) the exporting ledger was
+	// configured to trust as TSA roots. Informative: a verifier names the roots it
+	// trusts itself, and may compare them with these.
+	TSARoots []string `json:"tsa_roots,omitempty"`
+}
+
+// A BundleCheckpoint is a stored checkpoint with what third parties said about
+// it, and the proof that the anchor checkpoint extends it.
+type BundleCheckpoint struct {
+	Note string `json:"note"` // the signed note exactly as stored: the bytes the token is over
+	// Consistency is the RFC 6962 consistency proof from this checkpoint's tree
+	// to the anchor's, base64 hashes; empty for the anchor itself.
+	Consistency  []string            `json:"consistency"`
+	Timestamp    string              `json:"timestamp,omitempty"` // DER TimeStampResp over Note, base64
+	Cosignatures []BundleCosignature `json:"cosignatures,omitempty"`
+}
+
+// A BundleCosignature is the checkpoint note with a witness's cosignature line.
+type BundleCosignature struct {
+	Witness string `json:"witness"` // the witness's key name
+	Note    string `json:"note"`
 }
 
 // A BundleKey describes one author's keys, for people and for tools that want
@@ -61,9 +100,13 @@ type BundleRecord struct {
 
 // Limits that keep ParseBundle's work proportional to a sane pack.
 const (
-	maxBundleSize    = 512 << 20
-	maxBundleRecords = 1 << 20
-	maxProofLen      = 64
+	maxBundleSize     = 512 << 20
+	maxBundleRecords  = 1 << 20
+	maxProofLen       = 64
+	maxConsistencyLen = 128 // an RFC 6962 consistency proof has at most 2 hashes per level
+	maxCheckpoints    = 1 << 16
+	maxCosignatures   = 64
+	maxTSARoots       = 64
 )
 
 // Encode returns the bundle's canonical bytes: JSON indented by two spaces,
@@ -88,62 +131,163 @@ type parsedRecord struct {
 	err   error // why the entry or its step does not decode, if it does not
 }
 
-// ParseBundle decodes a bundle and checks its form: every field present and
-// well-formed, every entry base64 that decodes as a ledger entry, every proof
-// hash 32 bytes. It checks no signature or proof; Verify does.
-func ParseBundle(data []byte) (*Bundle, error) {
-	bd, _, _, err := parseBundle(data)
-	return bd, err
+// parsedCheckpoint is a BundleCheckpoint decoded and checked for form.
+type parsedCheckpoint struct {
+	note   []byte
+	cp     *ledger.Checkpoint // parsed, its signature not yet checked
+	proof  tlog.TreeProof
+	token  []byte // nil if none
+	cosigs []BundleCosignature
 }
 
-func parseBundle(data []byte) (bd *Bundle, ids, recs []*parsedRecord, err error) {
+// parsedBundle is a bundle decoded and checked for form.
+type parsedBundle struct {
+	bd              *Bundle
+	anchor          *ledger.Checkpoint // parsed, its signature not yet checked
+	ids, rots, recs []*parsedRecord
+	cps             []*parsedCheckpoint
+	roots           []*x509.Certificate
+}
+
+// ParseBundle decodes a bundle and checks its form: every field present and
+// well-formed, every entry base64 that decodes as a ledger entry, every proof
+// hash 32 bytes, checkpoints in order and no larger than the anchor. It checks
+// no signature or proof; VerifyPack does.
+func ParseBundle(data []byte) (*Bundle, error) {
+	pb, err := parseBundle(data)
+	if err != nil {
+		return nil, err
+	}
+	return pb.bd, nil
+}
+
+func parseBundle(data []byte) (*parsedBundle, error) {
 	if len(data) > maxBundleSize {
-		return nil, nil, nil, fmt.Errorf("bundle: %d bytes is larger than the limit of %d", len(data), maxBundleSize)
+		return nil, fmt.Errorf("bundle: %d bytes is larger than the limit of %d", len(data), maxBundleSize)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	bd = new(Bundle)
+	bd := new(Bundle)
 	if err := dec.Decode(bd); err != nil {
-		return nil, nil, nil, fmt.Errorf("bundle: not valid JSON of the expected shape: %v", err)
+		return nil, fmt.Errorf("bundle: not valid JSON of the expected shape: %v", err)
 	}
 	if dec.More() {
-		return nil, nil, nil, errors.New("bundle: data after the JSON object")
+		return nil, errors.New("bundle: data after the JSON object")
 	}
-	if bd.Format != BundleFormat {
-		return nil, nil, nil, fmt.Errorf("bundle: format %q, this cairn reads %q", bd.Format, BundleFormat)
+	switch bd.Format {
+	case BundleFormat:
+	case BundleFormatV1:
+		if bd.Rotations != nil || bd.Checkpoints != nil || bd.TSARoots != nil {
+			return nil, fmt.Errorf("bundle: format %q has no rotations, checkpoints or tsa_roots", BundleFormatV1)
+		}
+	default:
+		return nil, fmt.Errorf("bundle: format %q, this cairn reads %q and %q", bd.Format, BundleFormat, BundleFormatV1)
 	}
 	if !ledger.ValidOrigin(bd.Origin) {
-		return nil, nil, nil, fmt.Errorf("bundle: invalid origin %q", bd.Origin)
+		return nil, fmt.Errorf("bundle: invalid origin %q", bd.Origin)
 	}
 	if !evidence.ValidAssetID(bd.Asset) {
-		return nil, nil, nil, fmt.Errorf("bundle: invalid asset ID %q", bd.Asset)
+		return nil, fmt.Errorf("bundle: invalid asset ID %q", bd.Asset)
 	}
-	if _, err := ledger.ParseCheckpoint([]byte(bd.Checkpoint)); err != nil {
-		return nil, nil, nil, fmt.Errorf("bundle: %v", err)
+	anchor, err := ledger.ParseCheckpoint([]byte(bd.Checkpoint))
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %v", err)
 	}
-	if len(bd.Records)+len(bd.Identities) > maxBundleRecords {
-		return nil, nil, nil, fmt.Errorf("bundle: %d records, more than the limit of %d", len(bd.Records)+len(bd.Identities), maxBundleRecords)
+	if n := len(bd.Records) + len(bd.Identities) + len(bd.Rotations); n > maxBundleRecords {
+		return nil, fmt.Errorf("bundle: %d records, more than the limit of %d", n, maxBundleRecords)
 	}
 	if len(bd.Identities) == 0 {
-		return nil, nil, nil, errors.New("bundle: no identity records")
+		return nil, errors.New("bundle: no identity records")
 	}
 	if len(bd.Keys) == 0 {
-		return nil, nil, nil, errors.New("bundle: no keys")
+		return nil, errors.New("bundle: no keys")
 	}
 	for i, k := range bd.Keys {
 		if b, err := base64.StdEncoding.Strict().DecodeString(k.Ed25519); err != nil || len(b) != ed25519.PublicKeySize {
-			return nil, nil, nil, fmt.Errorf("bundle: keys[%d]: ed25519 is not a base64 Ed25519 public key", i)
+			return nil, fmt.Errorf("bundle: keys[%d]: ed25519 is not a base64 Ed25519 public key", i)
 		}
 	}
-	ids, err = parseRecords("identities", bd.Identities)
-	if err != nil {
-		return nil, nil, nil, err
+	pb := &parsedBundle{bd: bd, anchor: anchor}
+	if pb.ids, err = parseRecords("identities", bd.Identities); err != nil {
+		return nil, err
 	}
-	recs, err = parseRecords("records", bd.Records)
-	if err != nil {
-		return nil, nil, nil, err
+	if pb.rots, err = parseRecords("rotations", bd.Rotations); err != nil {
+		return nil, err
 	}
-	return bd, ids, recs, nil
+	if pb.recs, err = parseRecords("records", bd.Records); err != nil {
+		return nil, err
+	}
+	if pb.cps, err = parseCheckpoints(bd.Checkpoints, anchor); err != nil {
+		return nil, err
+	}
+	if len(bd.TSARoots) > maxTSARoots {
+		return nil, fmt.Errorf("bundle: %d TSA roots, more than the limit of %d", len(bd.TSARoots), maxTSARoots)
+	}
+	for i, r := range bd.TSARoots {
+		der, err := base64.StdEncoding.Strict().DecodeString(r)
+		if err != nil {
+			return nil, fmt.Errorf("bundle: tsa_roots[%d] is not base64", i)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			return nil, fmt.Errorf("bundle: tsa_roots[%d] is not an X.509 certificate: %v", i, err)
+		}
+		pb.roots = append(pb.roots, c)
+	}
+	return pb, nil
+}
+
+func parseCheckpoints(in []BundleCheckpoint, anchor *ledger.Checkpoint) ([]*parsedCheckpoint, error) {
+	if len(in) > maxCheckpoints {
+		return nil, fmt.Errorf("bundle: %d checkpoints, more than the limit of %d", len(in), maxCheckpoints)
+	}
+	out := make([]*parsedCheckpoint, len(in))
+	last := int64(0)
+	for i, bc := range in {
+		cp, err := ledger.ParseCheckpoint([]byte(bc.Note))
+		if err != nil {
+			return nil, fmt.Errorf("bundle: checkpoints[%d]: %v", i, err)
+		}
+		where := fmt.Sprintf("bundle: checkpoints[%d] (size %d)", i, cp.Size)
+		switch {
+		case cp.Size <= last:
+			return nil, fmt.Errorf("%s: not larger than the previous checkpoint's %d; checkpoints must be in order of size", where, last)
+		case cp.Size > anchor.Size:
+			return nil, fmt.Errorf("%s: larger than the anchor checkpoint's %d", where, anchor.Size)
+		case len(bc.Consistency) > maxConsistencyLen:
+			return nil, fmt.Errorf("%s: consistency proof has %d hashes, at most %d are possible", where, len(bc.Consistency), maxConsistencyLen)
+		case bc.Timestamp == "" && len(bc.Cosignatures) == 0:
+			return nil, fmt.Errorf("%s: neither a timestamp nor a cosignature; the bundle carries only attested checkpoints", where)
+		case len(bc.Cosignatures) > maxCosignatures:
+			return nil, fmt.Errorf("%s: %d cosignatures, more than the limit of %d", where, len(bc.Cosignatures), maxCosignatures)
+		}
+		last = cp.Size
+		p := &parsedCheckpoint{note: []byte(bc.Note), cp: cp, proof: make(tlog.TreeProof, len(bc.Consistency)), cosigs: bc.Cosignatures}
+		for j, h := range bc.Consistency {
+			b, err := base64.StdEncoding.Strict().DecodeString(h)
+			if err != nil || len(b) != tlog.HashSize {
+				return nil, fmt.Errorf("%s: consistency proof hash %d is not a base64 SHA-256 hash", where, j)
+			}
+			copy(p.proof[j][:], b)
+		}
+		if bc.Timestamp != "" {
+			if p.token, err = base64.StdEncoding.Strict().DecodeString(bc.Timestamp); err != nil {
+				return nil, fmt.Errorf("%s: timestamp is not base64: %v", where, err)
+			}
+			if len(p.token) > rfc3161.MaxResponseSize {
+				return nil, fmt.Errorf("%s: timestamp is larger than %d bytes", where, rfc3161.MaxResponseSize)
+			}
+		}
+		seen := map[string]bool{}
+		for j, cs := range bc.Cosignatures {
+			if cs.Witness == "" || strings.ContainsAny(cs.Witness, " \n+") || seen[cs.Witness] {
+				return nil, fmt.Errorf("%s: cosignatures[%d]: invalid or repeated witness name %q", where, j, cs.Witness)
+			}
+			seen[cs.Witness] = true
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 func parseRecords(field string, in []BundleRecord) ([]*parsedRecord, error) {
@@ -184,9 +328,9 @@ func parseRecords(field string, in []BundleRecord) ([]*parsedRecord, error) {
 
 // BuildBundle gathers the bundle for asset from the book, with inclusion proofs
 // against cp, which must be a checkpoint of b's ledger covering every record.
-// signer is the key that signs the pack; its identity record is included even
-// if it recorded no step of the asset, so that the pack's signature can be
-// bound to the ledger.
+// signer is the key that signs the pack; the records that introduced it are
+// included even if it recorded no step of the asset, so that the pack's
+// signature can be bound to the ledger.
 func BuildBundle(b *evidence.Book, asset string, cp *ledger.Checkpoint, signer ed25519.PublicKey) (*Bundle, error) {
 	c, err := collect(b, asset, signer)
 	if err != nil {
@@ -197,71 +341,233 @@ func BuildBundle(b *evidence.Book, asset string, cp *ledger.Checkpoint, signer e
 
 // collected is what one pass over the ledger finds for an asset.
 type collected struct {
-	info   *evidence.AssetInfo
-	steps  []evidence.StepRecord
-	ids    []evidence.StepRecord // identity records of the authors and the signer, ledger order
-	names  map[string]string     // Ed25519 key (raw) -> the name its identity gave
-	signer ed25519.PublicKey
+	info  *evidence.AssetInfo
+	steps []evidence.StepRecord
+	ids   []evidence.StepRecord // identity records that go into the pack, ledger order
+	rots  []evidence.StepRecord // rotation records that go into the pack, ledger order
+	// names and emails are what the introducing records say of each key (raw).
+	names, emails map[string]string
+	signer        ed25519.PublicKey
+
+	// Every identity and rotation record of the ledger. Only those that
+	// introduce or retire a key the pack needs are copied into ids and rots.
+	allIDs, allRots []evidence.StepRecord
+	need            map[string]bool // keys the pack must show the introduction of
+	// attested are the stored checkpoints, up to the anchor, with a token or a
+	// cosignature; bundle fills it.
+	attested []BundleCheckpoint
 }
 
-// collect reads the ledger once, keeping the asset's records and the identity
-// records of their authors and of signer. Nothing else is kept: other assets
-// must not reach the pack.
+// collect reads the ledger once, keeping the asset's records and the records
+// that introduce keys. Nothing else is kept: other assets must not reach the pack.
 func collect(b *evidence.Book, asset string, signer ed25519.PublicKey) (*collected, error) {
 	info, err := b.Asset(asset)
 	if err != nil {
 		return nil, err
 	}
-	c := &collected{info: info, names: map[string]string{}, signer: signer}
-	var allIDs []evidence.StepRecord
-	authors := map[string]bool{string(signer): true}
+	c := &collected{info: info, names: map[string]string{}, emails: map[string]string{}, signer: signer, need: map[string]bool{}}
 	err = b.Scan(0, func(sr evidence.StepRecord) error {
 		switch {
 		case sr.Step.Kind == evidence.KindIdentity:
-			allIDs = append(allIDs, sr)
+			// Only self-introduced identities bind a key (FORMAT.md §5.3).
+			if k, err := base64.StdEncoding.DecodeString(sr.Step.Key); err == nil && bytes.Equal(k, sr.Rec.Key) {
+				c.allIDs = append(c.allIDs, sr)
+			}
+		case sr.Step.Kind == evidence.KindRotate:
+			c.allRots = append(c.allRots, sr)
 		case sr.Step.Asset == asset:
 			c.steps = append(c.steps, sr)
-			authors[string(sr.Rec.Key)] = true
+			c.need[string(sr.Rec.Key)] = true
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	found := map[string]bool{}
-	for _, sr := range allIDs {
-		k, err := base64.StdEncoding.DecodeString(sr.Step.Key)
-		// Only self-introduced identities bind a key (FORMAT.md §5.3).
-		if err != nil || !bytes.Equal(k, sr.Rec.Key) || !authors[string(k)] {
-			continue
-		}
-		c.ids = append(c.ids, sr)
-		c.names[string(k)] = sr.Step.Name
-		found[string(k)] = true
+	if len(c.steps) == 0 {
+		return nil, fmt.Errorf("asset %s has no records", asset)
 	}
-	if !found[string(signer)] {
-		return nil, &evidence.InputError{Msg: fmt.Sprintf("your key %s has no identity record in this ledger, so a pack signed with it could not be tied to the ledger; record any step with this identity first (cairn note), or export with the identity of an author", ledger.KeyID(signer))}
-	}
-	for k := range authors {
-		if !found[k] {
-			return nil, fmt.Errorf("the ledger has no identity record for key %s, which signed records of %s; run cairn verify", ledger.KeyID(ed25519.PublicKey(k)), asset)
-		}
+	c.need[string(signer)] = true
+	if err := c.resolve(); err != nil {
+		return nil, err
 	}
 	return c, nil
+}
+
+// rotatedKey is the key a rotation record introduces, or nil.
+func rotatedKey(sr evidence.StepRecord) ed25519.PublicKey {
+	k, err := base64.StdEncoding.DecodeString(sr.Step.Key)
+	if err != nil || len(k) != ed25519.PublicKeySize {
+		return nil
+	}
+	return k
+}
+
+// resolve chooses the identity and rotation records the pack needs so that a
+// verifier can follow every needed key back to a self-introduced identity: a key
+// introduced by a rotation needs the rotation and, in turn, the key that signed
+// it. Every rotation signed by a needed key is included too, because it retired
+// that key: a pack must not hide that a key it relies on was retired.
+func (c *collected) resolve() error {
+	for changed := true; changed; {
+		changed = false
+		for _, sr := range c.allRots {
+			if k := rotatedKey(sr); k != nil && c.need[string(k)] && !c.need[string(sr.Rec.Key)] {
+				c.need[string(sr.Rec.Key)] = true
+				changed = true
+			}
+		}
+	}
+	c.ids, c.rots = nil, nil
+	introduced := map[string]bool{}
+	for _, sr := range c.allIDs {
+		if k := string(sr.Rec.Key); c.need[k] {
+			c.ids = append(c.ids, sr)
+			introduced[k] = true
+			c.names[k], c.emails[k] = sr.Step.Name, sr.Step.Email
+		}
+	}
+	for _, sr := range c.allRots {
+		k := rotatedKey(sr)
+		if !c.need[string(sr.Rec.Key)] || k == nil {
+			continue
+		}
+		c.rots = append(c.rots, sr)
+		introduced[string(k)] = true
+		if _, ok := c.names[string(k)]; !ok {
+			c.names[string(k)], c.emails[string(k)] = sr.Step.Name, sr.Step.Email
+		}
+	}
+	if !introduced[string(c.signer)] {
+		return &evidence.InputError{Msg: fmt.Sprintf("your key %s has no identity record in this ledger, so a pack signed with it could not be tied to the ledger; record any step with this identity first (cairn note), or export with the identity of an author", ledger.KeyID(c.signer))}
+	}
+	for k := range c.need {
+		if !introduced[k] {
+			return fmt.Errorf("the ledger has no identity or key rotation record for key %s, which signed records of %s or a checkpoint; run cairn verify", ledger.KeyID(ed25519.PublicKey(k)), c.info.ID)
+		}
+	}
+	return nil
+}
+
+// ledgerKeys returns every key an identity or rotation record introduced.
+func (c *collected) ledgerKeys() []ed25519.PublicKey {
+	var out []ed25519.PublicKey
+	for _, sr := range c.allIDs {
+		out = append(out, sr.Rec.Key)
+	}
+	for _, sr := range c.allRots {
+		if k := rotatedKey(sr); k != nil {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// gatherAttested collects the stored checkpoints up to cp that carry a timestamp
+// token or a witness cosignature, each with a consistency proof to cp, and makes
+// the keys that signed them needed. Checkpoints without either are left out:
+// signed only by the ledger's own authors, they add nothing the anchor does not.
+func (c *collected) gatherAttested(b *evidence.Book, cp *ledger.Checkpoint) error {
+	toks, err := b.Ledger.Timestamps()
+	if err != nil {
+		return err
+	}
+	cos, err := b.Ledger.Cosignatures()
+	if err != nil {
+		return err
+	}
+	bySize := map[int64]*BundleCheckpoint{}
+	get := func(size int64) (*BundleCheckpoint, error) {
+		if bc, ok := bySize[size]; ok {
+			return bc, nil
+		}
+		note, err := b.Ledger.CheckpointAt(size)
+		if err != nil {
+			return nil, err
+		}
+		if size == cp.Size && !bytes.Equal(note, cp.Note) {
+			// The anchor replaced the stored note: attestations of the old bytes
+			// would no longer match. Anchor prevents this; say so if it happens.
+			return nil, fmt.Errorf("the stored checkpoint of %d records is not the pack's anchor", size)
+		}
+		bc := &BundleCheckpoint{Note: string(note), Consistency: []string{}}
+		if size < cp.Size {
+			p, err := b.Ledger.ConsistencyProof(size, cp.Size)
+			if err != nil {
+				return nil, err
+			}
+			for _, h := range p {
+				bc.Consistency = append(bc.Consistency, base64.StdEncoding.EncodeToString(h[:]))
+			}
+		}
+		bySize[size] = bc
+		return bc, nil
+	}
+	for size, resp := range toks {
+		if size < 1 || size > cp.Size {
+			continue
+		}
+		bc, err := get(size)
+		if err != nil {
+			return err
+		}
+		bc.Timestamp = base64.StdEncoding.EncodeToString(resp)
+	}
+	for _, cs := range cos { // by size, then witness name: a stable order
+		if cs.Size < 1 || cs.Size > cp.Size {
+			continue
+		}
+		bc, err := get(cs.Size)
+		if err != nil {
+			return err
+		}
+		bc.Cosignatures = append(bc.Cosignatures, BundleCosignature{Witness: cs.Witness, Note: string(cs.Note)})
+	}
+	sizes := make([]int64, 0, len(bySize))
+	for s := range bySize {
+		sizes = append(sizes, s)
+	}
+	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
+	c.attested = c.attested[:0]
+	all := c.ledgerKeys()
+	for _, s := range sizes {
+		bc := bySize[s]
+		c.attested = append(c.attested, *bc)
+		// The pack must carry the introduction of a key that signed the note, so
+		// that the verifier can check the signature. Prefer the pack's own keys.
+		var signer ed25519.PublicKey
+		for _, k := range all {
+			if _, err := ledger.OpenCheckpoint([]byte(bc.Note), k); err == nil {
+				signer = k
+				if c.need[string(k)] {
+					break
+				}
+			}
+		}
+		if signer == nil {
+			return fmt.Errorf("the stored checkpoint of %d records is signed by no key this ledger introduced; run cairn verify", s)
+		}
+		c.need[string(signer)] = true
+	}
+	return c.resolve()
 }
 
 func (c *collected) bundle(b *evidence.Book, cp *ledger.Checkpoint) (*Bundle, error) {
 	if cp.Origin != b.Ledger.Origin() {
 		return nil, fmt.Errorf("checkpoint is for %s, not this ledger (%s)", cp.Origin, b.Ledger.Origin())
 	}
+	if err := c.gatherAttested(b, cp); err != nil {
+		return nil, err
+	}
 	bd := &Bundle{
-		Format:     BundleFormat,
-		Origin:     cp.Origin,
-		Asset:      c.info.ID,
-		Checkpoint: string(cp.Note),
-		Keys:       []BundleKey{},
-		Identities: []BundleRecord{},
-		Records:    []BundleRecord{},
+		Format:      BundleFormat,
+		Origin:      cp.Origin,
+		Asset:       c.info.ID,
+		Checkpoint:  string(cp.Note),
+		Keys:        []BundleKey{},
+		Identities:  []BundleRecord{},
+		Records:     []BundleRecord{},
+		Checkpoints: c.attested,
 	}
 	prove := func(sr evidence.StepRecord) (BundleRecord, error) {
 		if sr.Rec.Seq >= cp.Size {
@@ -277,23 +583,31 @@ func (c *collected) bundle(b *evidence.Book, cp *ledger.Checkpoint) (*Bundle, er
 		}
 		return br, nil
 	}
+	// Keys are listed in the order they were introduced, by identity or rotation.
+	intro := mergeSteps(c.ids, c.rots)
 	seenKey := map[string]bool{}
-	for _, sr := range c.ids {
+	for _, sr := range intro {
 		br, err := prove(sr)
 		if err != nil {
 			return nil, err
 		}
-		bd.Identities = append(bd.Identities, br)
-		if seenKey[string(sr.Rec.Key)] {
+		k := sr.Rec.Key
+		if sr.Step.Kind == evidence.KindRotate {
+			bd.Rotations = append(bd.Rotations, br)
+			k = rotatedKey(sr)
+		} else {
+			bd.Identities = append(bd.Identities, br)
+		}
+		if seenKey[string(k)] {
 			continue
 		}
-		seenKey[string(sr.Rec.Key)] = true
+		seenKey[string(k)] = true
 		der, _ := base64.StdEncoding.DecodeString(sr.Step.Cert)
 		sum := sha256.Sum256(der)
 		bd.Keys = append(bd.Keys, BundleKey{
-			Ed25519:    base64.StdEncoding.EncodeToString(sr.Rec.Key),
-			KeyID:      ledger.KeyID(sr.Rec.Key),
-			VKey:       ledger.VerifierKey(cp.Origin, sr.Rec.Key),
+			Ed25519:    base64.StdEncoding.EncodeToString(k),
+			KeyID:      ledger.KeyID(k),
+			VKey:       ledger.VerifierKey(cp.Origin, k),
 			CertSHA256: hex.EncodeToString(sum[:]),
 		})
 	}
@@ -304,7 +618,42 @@ func (c *collected) bundle(b *evidence.Book, cp *ledger.Checkpoint) (*Bundle, er
 		}
 		bd.Records = append(bd.Records, br)
 	}
+	roots, err := configuredRoots(b)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range roots {
+		bd.TSARoots = append(bd.TSARoots, base64.StdEncoding.EncodeToString(r.Raw))
+	}
 	return bd, nil
+}
+
+// configuredRoots returns the TSA roots the book's config names, or none.
+func configuredRoots(b *evidence.Book) ([]*x509.Certificate, error) {
+	cfg, err := evidence.ReadConfig(b.Dir)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.TSA == nil || cfg.TSA.Roots == "" {
+		return nil, nil
+	}
+	p := cfg.TSA.Roots
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(b.Dir, p)
+	}
+	_, certs, err := evidence.LoadRoots(p)
+	if err != nil {
+		return nil, fmt.Errorf("the configured TSA roots: %w", err)
+	}
+	return certs, nil
+}
+
+// mergeSteps returns the records of both lists ordered by sequence number.
+func mergeSteps(a, b []evidence.StepRecord) []evidence.StepRecord {
+	out := make([]evidence.StepRecord, 0, len(a)+len(b))
+	out = append(append(out, a...), b...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Rec.Seq < out[j].Rec.Seq })
+	return out
 }
 
 // identityCert returns the certificate of an identity step, or nil.

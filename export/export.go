@@ -5,7 +5,7 @@
 // which tools, what the human contributed, what is AI material) with the
 // evidence for machines embedded in it: evidence.json, the bundle of the
 // asset's ledger records with inclusion proofs against a signed checkpoint
-// (BUNDLE.md), and optionally the stored files. The whole file is signed with
+// (FORMAT.md §7.3), and optionally the stored files. The whole file is signed with
 // the exporter's P-256 key, whose certificate is bound to their Ed25519 ledger
 // key. Only the asset's own records go in; other assets appear only as hashes
 // inside the proofs.
@@ -44,7 +44,7 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := Anchor(b, id.Key)
+	cp, err := anchor(b, id.Key, c.ledgerKeys)
 	if err != nil {
 		return nil, err
 	}
@@ -61,9 +61,21 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 			t = sr.Rec.Time
 		}
 	}
+	for _, sr := range c.rots {
+		if rotatedKey(sr).Equal(id.Public()) && sr.Rec.Time.After(t) {
+			t = sr.Rec.Time
+		}
+	}
 	t = t.UTC().Truncate(time.Second)
 
-	body, err := render(b, c, bd, cp, t, opts)
+	// The pack states what the attestations prove, so it checks them as
+	// verify-pack would, with the TSA roots and witness keys this ledger is
+	// configured to trust. A pack that would not verify is not written.
+	self, err := selfCheck(b, bd, id.Cert)
+	if err != nil {
+		return nil, err
+	}
+	body, err := render(b, c, bd, cp, self, t, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -103,19 +115,99 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	})
 }
 
-// Anchor returns the checkpoint a pack is anchored to: the newest stored
-// checkpoint if it covers every record and is signed by key, else a new one
-// signed with key and stored. Re-using it keeps repeated exports identical.
+// Anchor returns the checkpoint a pack is anchored to: the checkpoint stored for
+// the current size if it is signed by key, else a new one signed with key and
+// stored. Re-using it keeps repeated exports identical.
+//
+// A stored checkpoint for the current size that a TSA or a witness attested is
+// kept even if another author signed it: storing a new note for that size would
+// replace the exact bytes the attestation is over.
 func Anchor(b *evidence.Book, key ed25519.PrivateKey) (*ledger.Checkpoint, error) {
+	return anchor(b, key, func() []ed25519.PublicKey {
+		var keys []ed25519.PublicKey
+		b.Scan(0, func(sr evidence.StepRecord) error {
+			switch sr.Step.Kind {
+			case evidence.KindIdentity:
+				keys = append(keys, sr.Rec.Key)
+			case evidence.KindRotate:
+				if k := rotatedKey(sr); k != nil {
+					keys = append(keys, k)
+				}
+			}
+			return nil
+		})
+		return keys
+	})
+}
+
+// anchor is Anchor with the ledger's keys given by a function, called only when
+// a stored, attested checkpoint signed by someone else must be checked.
+func anchor(b *evidence.Book, key ed25519.PrivateKey, ledgerKeys func() []ed25519.PublicKey) (*ledger.Checkpoint, error) {
 	pub := key.Public().(ed25519.PublicKey)
-	if note, err := b.Ledger.LatestCheckpoint(); err == nil && note != nil {
-		if cp, err := ledger.OpenCheckpoint(note, pub); err == nil && cp.Size == b.Ledger.Size() && cp.Origin == b.Ledger.Origin() {
-			if root, err := b.Ledger.TreeHash(cp.Size); err == nil && root == cp.Root {
+	size := b.Ledger.Size()
+	if note, err := b.Ledger.CheckpointAt(size); err == nil {
+		root, err := b.Ledger.TreeHash(size)
+		if err != nil {
+			return nil, err
+		}
+		ok := func(cp *ledger.Checkpoint, err error) bool {
+			return err == nil && cp.Size == size && cp.Origin == b.Ledger.Origin() && cp.Root == root
+		}
+		if cp, err := ledger.OpenCheckpoint(note, pub); ok(cp, err) {
+			return cp, nil
+		}
+		attested, err := isAttested(b, size)
+		if err != nil {
+			return nil, err
+		}
+		if attested {
+			if cp, err := ledger.OpenCheckpoint(note, ledgerKeys()...); ok(cp, err) {
 				return cp, nil
 			}
 		}
 	}
 	return b.Ledger.SignCheckpoint(key)
+}
+
+// isAttested reports whether a timestamp token or a cosignature is stored for
+// the checkpoint of size.
+func isAttested(b *evidence.Book, size int64) (bool, error) {
+	toks, err := b.Ledger.Timestamps()
+	if err != nil {
+		return false, err
+	}
+	if _, ok := toks[size]; ok {
+		return true, nil
+	}
+	cos, err := b.Ledger.Cosignatures()
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cos {
+		if c.Size == size {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// selfCheck verifies the bundle as verify-pack will, with the book's configured
+// TSA roots and witness keys, and returns the report.
+func selfCheck(b *evidence.Book, bd *Bundle, cert *x509.Certificate) (*Report, error) {
+	cfg, err := evidence.ReadConfig(b.Dir)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := b.TSARoots(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("the configured TSA roots: %w", err)
+	}
+	rep := &Report{}
+	verifyBundle(rep, bd.Encode(), cert, nil, VerifyOptions{TSARoots: roots, Witnesses: cfg.Witnesses})
+	if err := rep.err(); err != nil {
+		return nil, fmt.Errorf("the pack would not verify (run cairn verify): %w", err)
+	}
+	return rep, nil
 }
 
 // AttachmentName is the name under which a stored file is embedded:

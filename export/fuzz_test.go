@@ -16,16 +16,27 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add(good)
 	f.Add(bytes.Replace(good, []byte(`"index": 1,`), []byte(`"index": 0,`), 1))
 	f.Add(bytes.Replace(good, []byte(`"proof": [`), []byte(`"proof": ["AAAA", `), 1))
+	// The same bundle as v2, and with an attested checkpoint: the anchor, with a
+	// cosignature that is the note itself (malformed as evidence, well-formed).
+	v2 := bytes.Replace(good, []byte(BundleFormatV1), []byte(BundleFormat), 1)
+	f.Add(v2)
+	if pb, err := parseBundle(v2); err == nil {
+		bd := pb.bd
+		bd.Checkpoints = []BundleCheckpoint{{Note: bd.Checkpoint, Consistency: []string{}, Timestamp: "MAA=",
+			Cosignatures: []BundleCosignature{{Witness: "w.example", Note: bd.Checkpoint}}}}
+		f.Add(bd.Encode())
+	}
 	f.Add([]byte(`{"format":"cairn.evidence-bundle/v1"}`))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`[]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		bd, ids, recs, err := parseBundle(data)
+		pb, err := parseBundle(data)
 		if err != nil {
 			return
 		}
-		if len(ids) != len(bd.Identities) || len(recs) != len(bd.Records) {
-			t.Fatalf("parsed %d/%d records from %d/%d", len(ids), len(recs), len(bd.Identities), len(bd.Records))
+		bd := pb.bd
+		if len(pb.ids) != len(bd.Identities) || len(pb.recs) != len(bd.Records) || len(pb.rots) != len(bd.Rotations) || len(pb.cps) != len(bd.Checkpoints) {
+			t.Fatalf("parsed %d/%d/%d records and %d checkpoints from %d/%d/%d and %d", len(pb.ids), len(pb.rots), len(pb.recs), len(pb.cps), len(bd.Identities), len(bd.Rotations), len(bd.Records), len(bd.Checkpoints))
 		}
 		if _, err := ParseBundle(bd.Encode()); err != nil {
 			t.Fatalf("a bundle that parsed does not parse after re-encoding: %v", err)

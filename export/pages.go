@@ -2,6 +2,7 @@ package export
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
@@ -19,7 +20,10 @@ const (
 
 // render draws the pack's pages: cover, human contribution, timeline, inputs
 // and rights, integrity. It returns fpdf's output, unsigned.
-func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, t time.Time, opts Options) (out []byte, err error) {
+//
+// self is the pack's own verification (selfCheck): what the attestations prove,
+// as verify-pack with the ledger's configured roots and witness keys finds it.
+func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, self *Report, t time.Time, opts Options) (out []byte, err error) {
 	// fpdf reports some problems by panicking; a pack that cannot be drawn must
 	// fail the export, not the process.
 	defer func() {
@@ -30,11 +34,11 @@ func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, t
 	pics := loadPictures(b.Files, picturesWanted(c))
 	d := newDoc(c.info.ID, pics, t)
 	acc := evidence.NewAccount(c.info.ID, c.steps)
-	d.cover(c, acc, cp, opts)
+	d.cover(c, acc, cp, self, opts)
 	d.human(c, acc)
 	d.timeline(c)
 	d.inputs(c, acc)
-	d.integrity(c, bd, cp)
+	d.integrity(c, bd, cp, self)
 	return d.output()
 }
 
@@ -57,7 +61,7 @@ func (c *collected) authorLine(key []byte) string {
 	return fmt.Sprintf("%s (key %s)", n, ledger.KeyID(key))
 }
 
-func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, opts Options) {
+func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, self *Report, opts Options) {
 	p := d.pdf
 	p.AddPage()
 	p.Bookmark("Cover", 0, -1)
@@ -83,11 +87,14 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 	if info.Contract != "" {
 		d.field("Contract", info.Contract)
 	}
+	// The authors are the keys that signed the asset's records, with the names
+	// their identity or rotation records give. Keys in the pack only because they
+	// signed a checkpoint are not authors of the work.
 	var authors []string
-	for _, sr := range c.ids {
+	for _, sr := range c.steps {
 		line := c.authorLine(sr.Rec.Key)
-		if sr.Step.Email != "" {
-			line += " <" + sr.Step.Email + ">"
+		if e := c.emails[string(sr.Rec.Key)]; e != "" {
+			line += " <" + e + ">"
 		}
 		if !contains(authors, line) {
 			authors = append(authors, line)
@@ -97,6 +104,8 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 	d.field("Period covered", fmt.Sprintf("%s to %s (%d steps)", acc.First.Format(dateTime), acc.Last.Format(dateTime), acc.Steps))
 	d.field("Exported and signed by", c.authorLine(c.signer))
 	d.fieldStyle("Anchored to checkpoint", fmt.Sprintf("%s\nsize %d records\nroot %s", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
+	label, text := coverTime(c, self)
+	d.field(label, text)
 	p.Ln(3)
 
 	if f := finalFile(c); f != nil {
@@ -136,6 +145,60 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 		"This PDF shows the steps of this asset only; records of other work appear in it only as hashes, which reveal nothing. " +
 		"The machine-readable evidence (the exact signed records and their proofs) is attached as evidence.json, and the whole PDF is digitally signed: " +
 		"any change to it, even of one character, is detectable. Check it with: cairn verify-pack FILE.pdf, or without cairn by following the last section.")
+}
+
+// coverTime says, for the cover, what fixes the time of the asset's records
+// independently of the author's clock.
+func coverTime(c *collected, self *Report) (label, text string) {
+	byIndex := map[int64]RecordTime{}
+	for _, rt := range self.Times {
+		byIndex[rt.Index] = rt
+	}
+	var latest RecordTime
+	covered, checked, lastCovered := 0, true, int64(-1)
+	var witnessed RecordTime
+	for _, sr := range c.steps {
+		rt := byIndex[sr.Rec.Seq]
+		if !rt.WitnessTime.IsZero() && rt.WitnessTime.After(witnessed.WitnessTime) {
+			witnessed = rt
+		}
+		if rt.NoLaterThan.IsZero() {
+			continue
+		}
+		covered++
+		checked = checked && rt.TSAChecked
+		lastCovered = sr.Rec.Seq
+		if rt.NoLaterThan.After(latest.NoLaterThan) {
+			latest = rt
+		}
+	}
+	n := len(c.steps)
+	if covered == 0 {
+		text = "No RFC 3161 timestamp covers these records yet: their times come from the author's computer clock."
+		if !witnessed.WitnessTime.IsZero() {
+			text += fmt.Sprintf(" Witness %s saw all of them no later than %s.", witnessed.Witness, witnessed.WitnessTime.Format(dateTime))
+		}
+		return "Trusted time", text
+	}
+	how := "the TSA was checked against the roots this ledger trusts"
+	label = "Trusted time"
+	if !checked {
+		how = "the TSA was NOT checked against trusted roots; check it with cairn verify-pack --tsa-roots FILE"
+		label = "Timestamp"
+	}
+	if covered == n {
+		text = fmt.Sprintf("The records existed no later than %s: all %d records of this asset are covered by an RFC 3161 timestamp (TSA: %s; %s).", latest.NoLaterThan.Format(dateTime), n, latest.TSA, how)
+	} else {
+		rest := fmt.Sprintf("The %d later records are", n-covered)
+		if n-covered == 1 {
+			rest = "The last record is"
+		}
+		text = fmt.Sprintf("%d of the %d records (up to #%d) existed no later than %s, by an RFC 3161 timestamp (TSA: %s; %s). %s not covered by a timestamp.", covered, n, lastCovered, latest.NoLaterThan.Format(dateTime), latest.TSA, how, rest)
+	}
+	if !witnessed.WitnessTime.IsZero() {
+		text += fmt.Sprintf(" Witness %s cosigned a checkpoint covering them at %s.", witnessed.Witness, witnessed.WitnessTime.Format(dateTime))
+	}
+	return label, text
 }
 
 func orNone(s, none string) string {
@@ -320,6 +383,60 @@ func (d *doc) inputs(c *collected, acc *evidence.Account) {
 	d.muted("Dates as recorded by the designer; the disclosure step's own time in the ledger shows when it was recorded.")
 }
 
+// attestations draws what third parties said about the anchor and earlier
+// checkpoints, as the pack's own verification found it.
+func (d *doc) attestations(cp *ledger.Checkpoint, bd *Bundle, self *Report) {
+	d.heading("Time and history")
+	if len(self.Attested) == 0 {
+		d.muted("No RFC 3161 timestamp and no witness cosignature is stored for a checkpoint that covers these records. The records' times come from the author's computer clock; a timestamp (cairn timestamp) or a witness (cairn witness) fixes them independently.")
+		return
+	}
+	d.muted("An RFC 3161 timestamp is a time-stamping authority's (TSA) signed statement that the exact bytes of a checkpoint existed at a time; since the checkpoint commits to every record below its size, each of those records existed no later than that time. A witness's cosignature states that the witness saw the checkpoint. A consistency proof shows that the anchor checkpoint above only extends the earlier one: nothing it covered was changed or removed.")
+	for _, ac := range self.Attested {
+		d.need(35)
+		d.pdf.Ln(1)
+		d.font("B", 9.5)
+		title := fmt.Sprintf("Checkpoint of %d records (records #0 to #%d)", ac.Size, ac.Size-1)
+		if ac.Size == cp.Size {
+			title += ", the anchor"
+		}
+		d.pdf.CellFormat(contentW, lineH, title, "", 1, "L", false, 0, "")
+		d.fieldStyle("Root", ac.Root, "M")
+		if t := ac.Timestamp; t != nil {
+			how := "TSA checked against the roots this ledger trusts"
+			if !t.Checked {
+				how = "TSA NOT checked against trusted roots (no roots configured); the token is over this checkpoint and signed by the TSA's certificate"
+			}
+			d.field("Timestamp", fmt.Sprintf("%s by %s\n%s", t.Time.Format(dateTime), t.TSA, how))
+		}
+		for _, cc := range ac.Cosignatures {
+			if cc.Checked {
+				d.field("Witness", fmt.Sprintf("%s cosigned at %s (checked with the configured witness key)", cc.Witness, cc.Time.Format(dateTime)))
+			} else {
+				d.field("Witness", fmt.Sprintf("%s cosigned (not checked: no key for this witness is configured)", cc.Witness))
+			}
+		}
+		if ac.Size == cp.Size {
+			d.field("Consistency", "none needed: this is the anchor checkpoint")
+		} else {
+			d.fieldStyle("Consistency", fmt.Sprintf("proof from %d to %d records (RFC 6962), verified:\n%s", ac.Size, cp.Size, strings.Join(ac.Proof, "\n")), "M")
+		}
+	}
+	if len(bd.TSARoots) > 0 {
+		var names []string
+		for _, r := range bd.TSARoots {
+			der, _ := base64.StdEncoding.DecodeString(r)
+			if c, err := x509.ParseCertificate(der); err == nil {
+				sum := sha256.Sum256(der)
+				names = append(names, fmt.Sprintf("%s\nSHA-256 %x", c.Subject, sum[:]))
+			}
+		}
+		d.pdf.Ln(1)
+		d.field("TSA roots trusted", strings.Join(names, "\n"))
+		d.muted("These are the roots the author's ledger trusts, listed in evidence.json as tsa_roots. A verifier decides for itself which roots to trust (cairn verify-pack --tsa-roots FILE).")
+	}
+}
+
 func whereSuffix(w string) string {
 	if w == "" {
 		return ""
@@ -327,12 +444,14 @@ func whereSuffix(w string) string {
 	return ", " + w
 }
 
-func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint) {
+func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *Report) {
 	d.section("Integrity: how to check this pack")
 	d.heading("The checkpoint")
 	d.muted("A checkpoint is a signed statement of the whole ledger at one moment: its name (origin), its number of records and the Merkle root hash over all of them (C2SP tlog-checkpoint in a C2SP signed note). Every record in this pack is proven to be inside it.")
 	d.pdf.Ln(1)
 	d.box("M", 8, string(cp.Note))
+
+	d.attestations(cp, bd, self)
 
 	d.heading("Public keys")
 	for _, sr := range c.ids {
@@ -347,6 +466,22 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint) {
 			d.fieldStyle("P-256 cert SHA-256", hex.EncodeToString(sum[:]), "M")
 		}
 		d.pdf.Ln(1)
+	}
+	for _, sr := range c.rots {
+		k := rotatedKey(sr)
+		d.need(30)
+		d.font("B", 9.5)
+		d.pdf.MultiCell(contentW, lineH, d.safe("B", fmt.Sprintf("%s, introduced by key rotation record #%d, signed by key %s, which it retires", c.authorLine(k), sr.Rec.Seq, ledger.KeyID(sr.Rec.Key)), false), "", "L", false)
+		d.fieldStyle("Ed25519 (hex)", hex.EncodeToString(k), "M")
+		d.fieldStyle("Checkpoint key", ledger.VerifierKey(cp.Origin, k), "M")
+		if cert := identityCert(sr.Step); cert != nil {
+			sum := sha256.Sum256(cert.Raw)
+			d.fieldStyle("P-256 cert SHA-256", hex.EncodeToString(sum[:]), "M")
+		}
+		d.pdf.Ln(1)
+	}
+	if len(c.rots) > 0 {
+		d.muted("A key rotation record is signed by the old key and introduces the new key with its certificate. From that record on, the old key is retired: records it signs later are invalid.")
 	}
 	d.muted("The PDF is signed with a P-256 key (PDF readers cannot check Ed25519). Its certificate names the Ed25519 key as urn:cairn:ed25519:<hex>, and the identity record, signed with that Ed25519 key and proven in the ledger, carries the certificate: each key vouches for the other.")
 
@@ -369,6 +504,9 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint) {
 		"Checkpoint: verify its signature line with the Ed25519 key of an author, per C2SP signed-note (Go: golang.org/x/mod/sumdb/note with the checkpoint key above).",
 		"Binding: the signer's certificate in the PDF signature (openssl pkcs7 or pdfsig -dump) must equal the \"cert\" of an identity record, whose \"key\" equals the entry's key.",
 		"Chain: where two records have consecutive indexes, the later one's prev (bytes 24 to 56) equals SHA-256 of the earlier entry without its last 64 bytes.",
+		"Timestamps: for each element of \"checkpoints\" with a \"timestamp\", write its \"note\" to a file byte for byte (no added newline) and the base64-decoded \"timestamp\" to note.tsr, then run openssl ts -verify -data note -in note.tsr -CAfile ROOTS.pem with the TSA roots you trust. It must print \"Verification: OK\".",
+		"Consistency: each earlier checkpoint's \"consistency\" hashes prove that its tree is a prefix of the anchor's (RFC 9162 section 2.1.4.2; Go: golang.org/x/mod/sumdb/tlog.CheckTree). A timestamp on it then dates every record with an index below its size.",
+		"Cosignatures: verify a witness's line in a \"cosignatures\" note with the witness's verifier key (C2SP tlog-cosignature); its body must equal the checkpoint's.",
 	}
 	for i, s := range steps {
 		d.need(12)

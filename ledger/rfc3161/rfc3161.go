@@ -6,7 +6,7 @@
 //
 // The token's message imprint is SHA-256 of the exact bytes passed as data: for
 // cairn, the whole signed checkpoint note (body and signature lines), as stored.
-// See SPEC.md.
+// FORMAT.md §3.1 specifies the binding and the checks.
 //
 // github.com/digitorus/timestamp parses tokens but checks only that the embedded
 // certificate made the signature; anyone can make such a token. Verify adds what

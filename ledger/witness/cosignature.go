@@ -7,7 +7,7 @@
 // rewritten ledger then either lacks the witness's cosignatures or contradicts one.
 //
 // Cosignatures follow C2SP tlog-cosignature (Ed25519, cosignature/v1): a signed
-// note signature line added to the checkpoint note. See SPEC.md.
+// note signature line added to the checkpoint note. FORMAT.md §3.2 specifies it.
 package witness
 
 import (

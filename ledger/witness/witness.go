@@ -38,7 +38,7 @@ const maxNoteSize = 64 << 10
 // maxStateSize bounds the state file, which holds one small entry per log.
 const maxStateSize = 16 << 20
 
-// State is what a witness remembers, stored as JSON (SPEC.md, "Witness state").
+// State is what a witness remembers, stored as JSON (FORMAT.md §3.2, "Witness state").
 type State struct {
 	Version int             `json:"version"`
 	Logs    map[string]*Log `json:"logs"` // by checkpoint origin

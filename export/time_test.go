@@ -1,0 +1,252 @@
+package export
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export/pdfsign"
+)
+
+// packBundle returns the evidence.json embedded in a pack.
+func packBundle(t *testing.T, pdf []byte) []byte {
+	t.Helper()
+	sig, err := pdfsign.Verify(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range sig.Attachments {
+		if a.Name == BundleName {
+			return a.Data
+		}
+	}
+	t.Fatal("no evidence.json in the pack")
+	return nil
+}
+
+func findCheck(rep *Report, name string) *Check {
+	for i := range rep.Checks {
+		if rep.Checks[i].Name == name {
+			return &rep.Checks[i]
+		}
+	}
+	return nil
+}
+
+func TestPackCarriesTimeWitnessRotation(t *testing.T) {
+	f := newTimeFixture(t)
+	pdf := f.export(t, Options{})
+	rep, err := VerifyPack(pdf)
+	if err != nil {
+		t.Fatalf("VerifyPack: %v", err)
+	}
+	if rep.Rotations != 1 || rep.Bundle.Format != BundleFormat {
+		t.Errorf("%d rotations in a %s bundle, want 1 in %s", rep.Rotations, rep.Bundle.Format, BundleFormat)
+	}
+	if !rep.SignerKey.Equal(f.id.Public()) {
+		t.Errorf("the pack is bound to key %x, want the rotated key", rep.SignerKey)
+	}
+	if len(rep.Attested) != 2 || rep.Attested[0].Size != f.s1 || rep.Attested[1].Size != f.s2 {
+		t.Fatalf("attested checkpoints %+v, want sizes %d and %d", rep.Attested, f.s1, f.s2)
+	}
+	if a := rep.Attested[0]; !a.Valid || a.Timestamp == nil || a.Timestamp.Checked || len(a.Cosignatures) != 1 || a.Cosignatures[0].Checked || len(a.Proof) == 0 {
+		t.Errorf("first checkpoint: %+v; want a valid, unchecked token, one unchecked cosignature and a consistency proof", a)
+	}
+	if c := findCheck(rep, "timestamps"); c == nil || !strings.Contains(c.Detail, "TSA not checked against trusted roots") {
+		t.Errorf("timestamps check %+v: must say the TSA was not checked", c)
+	}
+	// Each record is dated by the first token whose checkpoint covers it.
+	t1, t2 := rep.Attested[0].Timestamp.Time, rep.Attested[1].Timestamp.Time
+	if len(rep.Times) != rep.Records+rep.Identities+rep.Rotations {
+		t.Fatalf("%d record times for %d records", len(rep.Times), rep.Records+rep.Identities+rep.Rotations)
+	}
+	for _, rt := range rep.Times {
+		switch {
+		case rt.Index < f.s1:
+			if rt.Size != f.s1 || !rt.NoLaterThan.Equal(t1) || rt.TSA == "" || rt.Witness != "" {
+				t.Errorf("record %d: %+v, want the token at %d (%v) and no checked witness", rt.Index, rt, f.s1, t1)
+			}
+		case rt.Index < f.s2:
+			if rt.Size != f.s2 || !rt.NoLaterThan.Equal(t2) {
+				t.Errorf("record %d: %+v, want the token at %d", rt.Index, rt, f.s2)
+			}
+		default:
+			if !rt.NoLaterThan.IsZero() {
+				t.Errorf("record %d after the last timestamp is dated %v", rt.Index, rt.NoLaterThan)
+			}
+		}
+	}
+
+	// With the right root the TSA is checked; with another it fails.
+	rep, err = VerifyPackWith(pdf, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+	if err != nil {
+		t.Fatalf("VerifyPackWith(right root, witness key): %v", err)
+	}
+	if c := findCheck(rep, "timestamps"); !strings.Contains(c.Detail, "checked against the given roots") {
+		t.Errorf("timestamps check: %q", c.Detail)
+	}
+	if !rep.Times[0].TSAChecked || rep.Times[0].Witness != f.wname || rep.Times[0].WitnessTime.IsZero() {
+		t.Errorf("record 0 with roots and witness key: %+v", rep.Times[0])
+	}
+	other := newTestTSA(t, "another TSA")
+	rep, err = VerifyPackWith(pdf, VerifyOptions{TSARoots: other.pool()})
+	if err == nil {
+		t.Fatal("a pack verified against roots its TSA does not chain to")
+	}
+	if c := findCheck(rep, "timestamps"); c == nil || c.OK || !strings.Contains(c.Detail, "not trusted") {
+		t.Errorf("wrong root: timestamps check %+v", c)
+	}
+	// A witness key of the right name but another key does not verify.
+	wrong := newTimeFixture(t).wvkey
+	if _, err := VerifyPackWith(pdf, VerifyOptions{Witnesses: []string{wrong}}); err == nil || !strings.Contains(err.Error(), "cosignatures") {
+		t.Errorf("another witness key of the same name: %v", err)
+	}
+
+	// The pages say what the time is, and that the TSA was not checked.
+	text := run(t, "pdftotext", "-enc", "UTF-8", writeTemp(t, "pack.pdf", pdf), "-")
+	flat := strings.Join(strings.Fields(text), " ")
+	for _, want := range []string{"Timestamp", "records (up to #", "existed no later than", "TSA was NOT checked against trusted roots",
+		"Time and history", "CN=export test TSA", "legal.example.com/witness cosigned", "Consistency", "introduced by key rotation record #"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("pdftotext output lacks %q", want)
+		}
+	}
+}
+
+// TestPackTrustedTimeWithRoots exports from a ledger configured with the TSA's
+// root: the pack lists the root and the cover calls the time trusted.
+func TestPackTrustedTimeWithRoots(t *testing.T) {
+	f := newTimeFixture(t)
+	if err := writeFile(f.dir+"/tsa-roots.pem", f.tsa.rootPEM); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.book.WriteConfig(&evidence.Config{TSA: &evidence.TSAConfig{Roots: "tsa-roots.pem"}, Witnesses: []string{f.wvkey}}); err != nil {
+		t.Fatal(err)
+	}
+	pdf := f.export(t, Options{})
+	rep, err := VerifyPack(pdf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Bundle.TSARoots) != 1 || rep.Attested[0].Timestamp.PackRoot == "" || rep.Attested[0].Timestamp.Checked {
+		t.Errorf("tsa_roots %d, token %+v: want the configured root listed, named, and the token still unchecked", len(rep.Bundle.TSARoots), rep.Attested[0].Timestamp)
+	}
+	text := strings.Join(strings.Fields(run(t, "pdftotext", "-enc", "UTF-8", writeTemp(t, "pack.pdf", pdf), "-")), " ")
+	for _, want := range []string{"Trusted time", "TSA was checked against the roots this ledger trusts", "cosigned at", "TSA roots trusted"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("pdftotext output lacks %q", want)
+		}
+	}
+}
+
+// TestPackTimeTamper alters the bundle of a valid pack and checks it as
+// verify-pack does after the PDF signature.
+func TestPackTimeTamper(t *testing.T) {
+	f := newTimeFixture(t)
+	pdf := f.export(t, Options{})
+	good := packBundle(t, pdf)
+	check := func(name string, edit func(bd *Bundle), failing string) {
+		t.Helper()
+		var bd Bundle
+		if err := json.Unmarshal(good, &bd); err != nil {
+			t.Fatal(err)
+		}
+		edit(&bd)
+		rep := &Report{}
+		verifyBundle(rep, bd.Encode(), f.id.Cert, nil, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+		c := findCheck(rep, failing)
+		if rep.OK() || c == nil || c.OK {
+			t.Errorf("%s: want check %q to fail; checks: %+v", name, failing, rep.Checks)
+		}
+	}
+	// Unaltered, the inner check passes: the failures below are the edits'.
+	rep := &Report{}
+	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+	if !rep.OK() {
+		t.Fatalf("unaltered bundle: %+v", rep.Checks)
+	}
+	check("token byte changed", func(bd *Bundle) {
+		tok, _ := base64.StdEncoding.DecodeString(bd.Checkpoints[0].Timestamp)
+		tok[len(tok)-40] ^= 1
+		bd.Checkpoints[0].Timestamp = base64.StdEncoding.EncodeToString(tok)
+	}, "timestamps")
+	check("token moved to another checkpoint", func(bd *Bundle) {
+		bd.Checkpoints[1].Timestamp = bd.Checkpoints[0].Timestamp
+	}, "timestamps")
+	check("consistency hash changed", func(bd *Bundle) {
+		h, _ := base64.StdEncoding.DecodeString(bd.Checkpoints[0].Consistency[0])
+		h[0] ^= 1
+		bd.Checkpoints[0].Consistency[0] = base64.StdEncoding.EncodeToString(h)
+	}, "consistency")
+	check("consistency proof shortened", func(bd *Bundle) {
+		bd.Checkpoints[0].Consistency = bd.Checkpoints[0].Consistency[1:]
+	}, "consistency")
+	check("checkpoint signature changed", func(bd *Bundle) {
+		n := []byte(bd.Checkpoints[0].Note)
+		n[len(n)-5] ^= 1
+		bd.Checkpoints[0].Note = string(n)
+	}, "consistency")
+	check("cosignature of another checkpoint", func(bd *Bundle) {
+		bd.Checkpoints[0].Cosignatures[0].Note = bd.Checkpoints[1].Note
+	}, "cosignatures")
+	check("cosignature stripped of the witness line", func(bd *Bundle) {
+		bd.Checkpoints[0].Cosignatures[0].Note = bd.Checkpoints[0].Note
+	}, "cosignatures")
+	check("rotation removed", func(bd *Bundle) {
+		bd.Rotations = nil
+		bd.Keys = bd.Keys[:1]
+	}, "records")
+	check("rotation changed", func(bd *Bundle) {
+		e, _ := base64.StdEncoding.DecodeString(bd.Rotations[0].Entry)
+		e[100] ^= 1
+		bd.Rotations[0].Entry = base64.StdEncoding.EncodeToString(e)
+	}, "key rotations")
+
+	// A record the retired key signs after the rotation is refused, even with a
+	// valid signature and proof: move the rotation before the first record.
+	var bd Bundle
+	json.Unmarshal(good, &bd)
+	if bd.Rotations[0].Index != f.rotation {
+		t.Fatalf("rotation at %d, want %d", bd.Rotations[0].Index, f.rotation)
+	}
+	pb, err := parseBundle(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]*keyState{string(f.oldID.Public()): {introduced: 0, retired: 3}}
+	if keys[string(f.oldID.Public())].usableAt(pb.recs[len(pb.recs)-1].index) {
+		t.Error("a key retired at record 3 is usable after it")
+	}
+	if !keys[string(f.oldID.Public())].usableAt(2) || keys[string(f.oldID.Public())].usableAt(0) {
+		t.Error("a key is usable only after its introduction and before its retirement")
+	}
+	// A checkpoint of 3 records ends just before the rotation at record 3: the
+	// old key may sign it, not a checkpoint of 4.
+	if ks := keys[string(f.oldID.Public())]; !ks.signsCheckpoint(3) || ks.signsCheckpoint(4) || ks.signsCheckpoint(0) {
+		t.Error("a key signs checkpoints from its introduction up to and including its retiring rotation")
+	}
+
+	// A v2 field in a v1 bundle is refused; a v1 bundle without them is read.
+	v1 := bytes.Replace(good, []byte(BundleFormat), []byte(BundleFormatV1), 1)
+	if _, err := ParseBundle(v1); err == nil {
+		t.Error("a v1 bundle with checkpoints and rotations parsed")
+	}
+}
+
+func TestReadsV1Bundle(t *testing.T) {
+	f := newFixture(t)
+	pdf := f.export(t, Options{})
+	data := packBundle(t, pdf)
+	v1 := bytes.Replace(data, []byte(BundleFormat), []byte(BundleFormatV1), 1)
+	rep := &Report{}
+	verifyBundle(rep, v1, f.id.Cert, nil, VerifyOptions{})
+	if !rep.OK() {
+		t.Errorf("a v1 bundle did not verify: %+v", rep.Checks)
+	}
+	if c := findCheck(rep, "timestamps"); c == nil || !strings.Contains(c.Detail, "ledger's own clock") {
+		t.Errorf("without tokens the report must say the times are the ledger's clock: %+v", c)
+	}
+}
