@@ -41,6 +41,7 @@ type Ledger struct {
 
 	now      func() time.Time
 	txnBytes int
+	closed   bool
 }
 
 // Options controls Open and Create.
@@ -152,17 +153,48 @@ func open(dir string, opts *Options) (*Ledger, error) {
 	return l, nil
 }
 
-// removeEmptyWALs deletes zero-length memtable logs. A process killed right after
-// Badger created a new memtable file, before anything was written to it, leaves
-// one behind, and Badger then refuses to open ("while opening fid: N err: Create a
-// new file"). An empty log holds no record: an acknowledged append was synced into
-// a log that had its bytes. The caller holds the ledger lock, so no live process
-// is writing the file.
+// maxRecentBytes is how much data may sit above the bottom level before Close
+// flattens it down (see DESIGN.md, "Storage").
+const maxRecentBytes = 1 << 20
+
+// maintain keeps the cost of a short process flat as the ledger grows. Each close
+// merges the new records into the newest table above the bottom level, so that
+// table grows with every run, and so does the cost of rewriting it. Once the data
+// above the bottom level passes maxRecentBytes, one run pushes it down into the
+// bottom level's newest table (which its keys overlap, see nextKey), where it
+// joins a large table. The cost of that run is spread over about a thousand.
+func (l *Ledger) maintain() {
+	tables := l.db.Tables()
+	bottom := 0
+	for _, t := range tables {
+		bottom = max(bottom, t.Level)
+	}
+	var recent uint64
+	for _, t := range tables {
+		if t.Level < bottom {
+			recent += uint64(t.OnDiskSize)
+		}
+	}
+	if recent > maxRecentBytes {
+		l.db.Flatten(1)
+	}
+}
+
+// removeEmptyWALs deletes zero-length memtable and value logs. A process killed
+// right after Badger created one, before it was sized, leaves it behind, and Badger
+// then refuses to open ("while opening fid: N err: Create a new file"). An empty log
+// holds no record: an acknowledged append was synced into a log that had its bytes.
+// The caller holds the ledger lock, so no live process is writing the file.
 func removeEmptyWALs(dir string) error {
-	paths, err := filepath.Glob(filepath.Join(dir, "*.mem"))
+	mem, err := filepath.Glob(filepath.Join(dir, "*.mem"))
 	if err != nil {
 		return err
 	}
+	vlog, err := filepath.Glob(filepath.Join(dir, "*.vlog"))
+	if err != nil {
+		return err
+	}
+	paths := append(mem, vlog...)
 	for _, p := range paths {
 		if fi, err := os.Stat(p); err == nil && fi.Size() == 0 {
 			if err := os.Remove(p); err != nil {
@@ -212,6 +244,11 @@ func (l *Ledger) load() error {
 
 // Close releases the database and the directory lock.
 func (l *Ledger) Close() error {
+	if l.closed {
+		return errors.New("ledger already closed")
+	}
+	l.closed = true
+	l.maintain()
 	err := l.db.Close()
 	if lerr := l.lock.release(); err == nil {
 		err = lerr

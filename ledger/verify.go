@@ -183,6 +183,9 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		keys     = map[string]bool{}
 	)
 	const batchSize = 256
+	// Every so many records, drop the table pages already read from memory, so
+	// that verification's memory does not grow with the ledger.
+	const releaseEvery = 8192
 	stop := func() bool { return bad.seq() < n }
 
 	checkEntry := func(seq int64, entry []byte) {
@@ -249,6 +252,9 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 			if opts.Progress != nil {
 				opts.Progress(seq + 1)
 			}
+		}
+		if (seq+1)%releaseEvery == 0 {
+			releaseMappedTables(l.dir)
 		}
 	}
 

@@ -33,13 +33,15 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			dirFlag(),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the PDF file to write (required)"},
 			&cli.BoolFlag{Name: "with-files", Usage: "also embed the stored files the steps refer to"},
+			&cli.StringFlag{Name: "c2pa", Usage: "also write a C2PA manifest definition for the final file into this directory"},
+			&cli.BoolFlag{Name: "redact-prompts", Usage: "with --c2pa: put only the prompts' SHA-256 in the manifest, not their text"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
 				return usageErrorf("export takes at most one asset (got %d arguments)", c.NArg())
 			}
 			out := c.String("out")
-			if out == "" {
+			if out == "" && c.String("c2pa") == "" {
 				return usageErrorf("where should the pack go? Give -o FILE.pdf")
 			}
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
@@ -64,6 +66,11 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 					return usageErrorf("which asset? Give it as an argument (cairn export ASSET -o FILE.pdf), or choose one with: cairn use ID")
 				}
 				asset = cfg.Asset
+			}
+			if dir := c.String("c2pa"); dir != "" {
+				if err := exportC2PA(c, b, id, asset, dir); err != nil || out == "" {
+					return err
+				}
 			}
 			pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files")})
 			if err != nil {

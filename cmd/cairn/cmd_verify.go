@@ -25,15 +25,23 @@ what is wrong with it, and exits 1.
 
 --since FILE proves that today's ledger extends a checkpoint handed out earlier
 (cairn checkpoint --out FILE): nothing it covered was removed or rewritten. A
-rollback or a fork fails.`,
+rollback or a fork fails.
+
+--archive FILE checks an archive written by cairn archive, without a ledger:
+every member against the manifest, every record, the root and checkpoints, and
+every file; a damaged member is named.`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			jsonFlag("print the result as JSON"),
 			&cli.StringFlag{Name: "since", Usage: "an earlier checkpoint file the ledger must extend"},
+			&cli.StringFlag{Name: "archive", Usage: "check an archive written by cairn archive instead of the ledger"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("verify takes no arguments (got %q); to check a checkpoint use --since FILE", c.Args().First())
+			}
+			if p := c.String("archive"); p != "" {
+				return verifyArchive(c, p)
 			}
 			var since []byte
 			if p := c.String("since"); p != "" {

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/ledger"
+	"github.com/cairn-ledger/cairn/ledger/archive"
+)
+
+func cmdArchive() *cli.Command {
+	return &cli.Command{
+		Name:  "archive",
+		Usage: "write the whole ledger and its files to one portable tar file",
+		Description: `archive writes everything the ledger holds into one POSIX tar file that any
+tar can unpack and that does not need cairn's database to be read: a manifest
+with the SHA-256 of every member, every record as its exact signed bytes, the
+signed checkpoints, their timestamp tokens and witness cosignatures, and every
+stored file a step names. The archive is anchored by a checkpoint of all
+records, signed now with your key unless one is already stored.
+
+Check an archive with: cairn verify --archive FILE.tar
+Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
+		Flags: []cli.Flag{
+			dirFlag(),
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the tar file to write (required)"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("archive takes no arguments (got %q); give the file with -o FILE.tar", c.Args().First())
+			}
+			out := c.String("out")
+			if out == "" {
+				return usageErrorf("where should the archive go? Give -o FILE.tar")
+			}
+			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "ledger.tar"))
+			}
+			id, err := loadIdentity(c)
+			if err != nil {
+				return err
+			}
+			b, err := openBook(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			if _, err := export.Anchor(b, id.Key); err != nil {
+				return err
+			}
+			files, err := storedFiles(b)
+			if err != nil {
+				return err
+			}
+			tmp, err := os.CreateTemp(filepath.Dir(out), ".cairn-archive-*")
+			if err != nil {
+				return err
+			}
+			defer os.Remove(tmp.Name())
+			prog := newProgress(c.App.ErrWriter, "archiving", 0)
+			m, err := archive.Write(tmp, b.Ledger, archive.WriteOptions{Files: files, Progress: func(done, total int64) {
+				prog.total = total
+				prog.set(done)
+			}})
+			prog.done()
+			if err == nil {
+				err = tmp.Sync()
+			}
+			if cerr := tmp.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return fmt.Errorf("writing %s: %w", out, err)
+			}
+			os.Chmod(tmp.Name(), 0o644)
+			if err := os.Rename(tmp.Name(), out); err != nil {
+				return err
+			}
+			fi, _ := os.Stat(out)
+			fmt.Fprintf(c.App.Writer, "wrote %s: %d records, %d checkpoints, %d files (%s); root %s\n",
+				out, m.Size, countKind(m, archive.KindCheckpoint), countKind(m, archive.KindFile), humanSize(fi.Size()), m.Root)
+			return nil
+		},
+	}
+}
+
+func countKind(m *archive.Manifest, kind string) int {
+	n := 0
+	for _, mb := range m.Members {
+		if mb.Kind == kind {
+			n++
+		}
+	}
+	return n
+}
+
+// storedFiles lists every stored file a step names, once.
+func storedFiles(b *evidence.Book) ([]archive.File, error) {
+	seen := map[string]bool{}
+	var out []archive.File
+	err := b.Scan(0, func(sr evidence.StepRecord) error {
+		for _, f := range sr.Step.Files() {
+			if seen[f.SHA256] {
+				continue
+			}
+			seen[f.SHA256] = true
+			sum := f.SHA256
+			if _, err := b.Files.Path(sum); err != nil {
+				return fmt.Errorf("record %d names file %q: %v", sr.Rec.Seq, sum, err)
+			}
+			out = append(out, archive.File{SHA256: sum, Size: f.Size, Open: func() (io.ReadCloser, error) {
+				r, err := b.Files.Open(sum)
+				if errors.Is(err, os.ErrNotExist) {
+					return nil, fmt.Errorf("file %s (%s) is missing from the store; run cairn verify", f.Short(), f.Name)
+				}
+				return r, err
+			}})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// archiveRules checks the domain's rules on an archive's records, as cairn verify
+// does on a ledger: each is a step this version reads, its key was introduced
+// by an identity record, its asset exists. It also collects the files steps name.
+type archiveRules struct {
+	keys   map[string]bool
+	assets map[string]bool
+	files  map[string]evidence.FileRef
+	order  []string // file hashes in the order first named
+	seqOf  map[string]int64
+}
+
+func newArchiveRules() *archiveRules {
+	return &archiveRules{keys: map[string]bool{}, assets: map[string]bool{}, files: map[string]evidence.FileRef{}, seqOf: map[string]int64{}}
+}
+
+func (a *archiveRules) check(r *ledger.Record) error {
+	s, err := evidence.DecodeStep(r.Payload)
+	if err != nil {
+		return err
+	}
+	switch {
+	case s.Kind == evidence.KindIdentity:
+		k, err := base64.StdEncoding.DecodeString(s.Key)
+		if err != nil || len(k) != ed25519.PublicKeySize || !bytes.Equal(k, r.Key) {
+			return fmt.Errorf("identity record for %q is not signed by the key it introduces", s.Name)
+		}
+		a.keys[string(k)] = true
+	case !a.keys[string(r.Key)]:
+		return fmt.Errorf("signed by key %s, which no identity record introduced", ledger.KeyID(r.Key))
+	case s.Kind == evidence.KindAsset:
+		if a.assets[s.Asset] {
+			return fmt.Errorf("asset %q is created a second time", s.Asset)
+		}
+		a.assets[s.Asset] = true
+	case !a.assets[s.Asset]:
+		return fmt.Errorf("step for asset %q, which no earlier record created", s.Asset)
+	}
+	for _, f := range s.Files() {
+		if _, ok := a.files[f.SHA256]; !ok {
+			a.files[f.SHA256] = f
+			a.seqOf[f.SHA256] = r.Seq
+			a.order = append(a.order, f.SHA256)
+		}
+	}
+	return nil
+}
+
+// missing names the files steps refer to that the archive lacks or has at
+// another size.
+func (a *archiveRules) missing(have map[string]int64) []string {
+	var out []string
+	for _, sum := range a.order {
+		f := a.files[sum]
+		n, ok := have[sum]
+		switch {
+		case !ok:
+			out = append(out, fmt.Sprintf("member files/%s: missing; record %d names it (%s)", sum, a.seqOf[sum], f.Name))
+		case n != f.Size:
+			out = append(out, fmt.Sprintf("member files/%s: %d bytes, record %d says %d", sum, n, a.seqOf[sum], f.Size))
+		}
+	}
+	return out
+}
+
+// verifyArchive is cairn verify --archive FILE.
+func verifyArchive(c *cli.Context, path string) error {
+	f, err := openArchive(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rules := newArchiveRules()
+	prog := newProgress(c.App.ErrWriter, "verifying archive", 0)
+	rep, err := archive.Verify(f, archive.Options{CheckRecord: rules.check, Progress: prog.set})
+	prog.done()
+	var problems []string
+	var ae *archive.Error
+	switch {
+	case errors.As(err, &ae):
+		for _, p := range ae.Problems {
+			problems = append(problems, p.String())
+		}
+	case err != nil:
+		return err
+	default:
+		problems = rules.missing(rep.Files)
+	}
+	if len(problems) > 0 {
+		if c.Bool("json") {
+			printJSON(c.App.Writer, map[string]any{"ok": false, "archive": path, "problems": problems})
+		} else {
+			for _, p := range problems {
+				fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+			}
+		}
+		return &exitError{exitVerify, fmt.Errorf("verification FAILED: %s is damaged: %s", path, problems[0])}
+	}
+	m := rep.Manifest
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, map[string]any{
+			"ok": true, "archive": path, "origin": m.Origin, "records": m.Size, "root": m.Root,
+			"checkpoints": len(rep.Checkpoints), "timestamps": rep.Timestamps, "cosignatures": rep.Cosigned,
+			"files": len(rep.Files), "file_bytes": rep.FileBytes, "members": len(m.Members) + 1,
+		})
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "archive     %s\n", path)
+	fmt.Fprintf(w, "ledger      %s\n", m.Origin)
+	fmt.Fprintf(w, "members     %d, each matches the manifest's SHA-256\n", len(m.Members)+1)
+	fmt.Fprintf(w, "records     %d, each signed, chained and in time order\n", m.Size)
+	fmt.Fprintf(w, "tree root   %s (matches the manifest)\n", m.Root)
+	fmt.Fprintf(w, "checkpoints %d, signed by an author and matching the records; %d timestamp tokens, %d cosignatures\n", len(rep.Checkpoints), rep.Timestamps, rep.Cosigned)
+	fmt.Fprintf(w, "files       %d (%s), each matches its hash; none missing\n", len(rep.Files), humanSize(rep.FileBytes))
+	fmt.Fprintln(w, "OK")
+	return nil
+}
+
+func openArchive(path string) (*os.File, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, usageErrorf("%s: no such file", path)
+	}
+	if err != nil {
+		return nil, usageErrorf("%v", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, usageErrorf("%s is a directory; give an archive file", path)
+	}
+	return f, nil
+}
+
+func cmdRestore() *cli.Command {
+	return &cli.Command{
+		Name:      "restore",
+		Usage:     "rebuild a ledger from an archive written by cairn archive",
+		ArgsUsage: "FILE.tar",
+		Description: `restore checks the archive as cairn verify --archive does and rebuilds the
+ledger from it into a new cairn directory: the same origin, the same records
+byte for byte (so the same tree roots and checkpoints), the timestamp tokens,
+the cosignatures and the stored files. Then it verifies the new ledger. The
+directory is filled under a temporary name and appears only when all of that
+succeeded; it must not exist yet, or be empty.
+
+  cairn restore ledger.tar --dir /restore/.cairn`,
+		Flags: []cli.Flag{dirFlag()},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 {
+				return usageErrorf("give one archive: cairn restore FILE.tar --dir NEW/.cairn")
+			}
+			dir := c.String("dir")
+			if dir == "" {
+				wd, err := os.Getwd()
+				if err != nil {
+					return err
+				}
+				dir = filepath.Join(wd, evidence.DirName)
+			}
+			if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
+				return usageErrorf("%s already exists and is not empty; restore into a new directory (nothing was changed)", dir)
+			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return usageErrorf("%s: %v", dir, err)
+			}
+			f, err := openArchive(c.Args().First())
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			parent := filepath.Dir(filepath.Clean(dir))
+			if err := os.MkdirAll(parent, 0o755); err != nil {
+				return err
+			}
+			tmp, err := os.MkdirTemp(parent, ".cairn-restore-*")
+			if err != nil {
+				return err
+			}
+			keep := false
+			defer func() {
+				if !keep {
+					os.RemoveAll(tmp)
+				}
+			}()
+			store := evidence.NewFileStore(filepath.Join(tmp, "files"))
+			rules := newArchiveRules()
+			prog := newProgress(c.App.ErrWriter, "restoring", 0)
+			rep, err := archive.Restore(f, filepath.Join(tmp, "ledger"), func(r io.Reader) (string, error) {
+				ref, err := store.AddReader(r)
+				return ref.SHA256, err
+			}, archive.Options{CheckRecord: rules.check, Progress: prog.set})
+			prog.done()
+			var ae *archive.Error
+			if errors.As(err, &ae) {
+				for _, p := range ae.Problems {
+					fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+				}
+				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s is damaged: %s", c.Args().First(), ae.Problems[0])}
+			}
+			if err != nil {
+				return err
+			}
+			if miss := rules.missing(rep.Files); len(miss) > 0 {
+				for _, p := range miss {
+					fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+				}
+				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s", miss[0])}
+			}
+			b, err := evidence.Open(tmp, nil)
+			if err != nil {
+				return err
+			}
+			_, verr := b.Verify(evidence.VerifyOptions{})
+			b.Close()
+			if verr != nil {
+				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: the rebuilt ledger does not verify: %w", verr)}
+			}
+			os.Remove(dir) // an empty directory given as the target
+			if err := os.Rename(tmp, dir); err != nil {
+				return err
+			}
+			keep = true
+			fmt.Fprintf(c.App.Writer, "restored %s into %s: %d records, %d checkpoints, %d files; root %s; verified\n",
+				rep.Manifest.Origin, shortPath(dir), rep.Manifest.Size, len(rep.Checkpoints), len(rep.Files), rep.Manifest.Root)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export"
+)
+
+func cmdLabel() *cli.Command {
+	return &cli.Command{
+		Name:      "label",
+		Usage:     "say how a work must be labelled for AI (EU AI Act art. 50), with an XMP sidecar",
+		ArgsUsage: "[ASSET]",
+		Description: `label derives, from what was recorded, how much of the work an AI made and
+prints the disclosure to show with it, and why:
+
+  Generated with AI             the final work is AI output, unchanged
+  Made with the help of AI, edited by a human
+                                AI made the base, a human changed it
+  Made with the help of AI: human work with AI elements
+                                it began with the author's sketch, human steps dominate
+  Made without generative AI    no AI generation is recorded
+
+--xmp FILE writes an XMP sidecar with the IPTC digital source type, the label
+as dc:description (English as x-default, and --lang) and the text-and-data-
+mining reservation (plus:DataMining): prohibited unless the asset was recorded
+with --tdm allowed, because EU law lets miners in unless the rights holder
+opts out in a machine-readable way. Put it next to the file with the same base
+name (poster.png -> poster.xmp), or merge it: exiftool -tagsfromfile poster.xmp poster.png
+
+ASSET defaults to the current asset (cairn use).`,
+		Flags: []cli.Flag{
+			dirFlag(),
+			&cli.StringFlag{Name: "lang", Value: "en", Usage: "the language of the label: en or nl"},
+			&cli.StringFlag{Name: "xmp", Usage: "write an XMP sidecar to this file"},
+			jsonFlag("print the disclosure as JSON"),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 1 {
+				return usageErrorf("label takes at most one asset (got %d arguments)", c.NArg())
+			}
+			lang := c.String("lang")
+			if lang != "en" && lang != "nl" {
+				return usageErrorf("--lang %q: the labels are written in en and nl", lang)
+			}
+			b, err := openBook(c)
+			if err != nil {
+				return err
+			}
+			defer b.Close()
+			asset := c.Args().First()
+			if asset == "" {
+				cfg, err := evidence.ReadConfig(b.Dir)
+				if err != nil {
+					return err
+				}
+				if cfg.Asset == "" {
+					return usageErrorf("which asset? Give it as an argument (cairn label ASSET), or choose one with: cairn use ID")
+				}
+				asset = cfg.Asset
+			}
+			info, err := b.Asset(asset)
+			if err != nil {
+				return err
+			}
+			steps, _, err := b.AssetSteps(asset)
+			if err != nil {
+				return err
+			}
+			d, err := evidence.Disclose(info, steps, lang)
+			if err != nil {
+				return err
+			}
+			if p := c.String("xmp"); p != "" {
+				if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+					return usageErrorf("--xmp %s is a directory; give a file name such as %s.xmp", p, asset)
+				}
+				if err := writeFileAtomic(p, d.XMP()); err != nil {
+					return fmt.Errorf("writing %s: %w", p, err)
+				}
+			}
+			if c.Bool("json") {
+				return printJSON(c.App.Writer, d)
+			}
+			w := c.App.Writer
+			fmt.Fprintln(w, d.Label)
+			fmt.Fprintln(w, d.Explanation)
+			tdm := d.TDM
+			if !d.TDMRecorded {
+				tdm += " (not recorded; reserved by default)"
+			}
+			fmt.Fprintf(w, "source type %s\n", d.DigitalSourceType)
+			fmt.Fprintf(w, "data mining %s\n", tdm)
+			if p := c.String("xmp"); p != "" {
+				fmt.Fprintf(w, "wrote %s\n", p)
+			}
+			return nil
+		},
+	}
+}
+
+// exportC2PA is cairn export --c2pa DIR: the C2PA manifest definition of the
+// asset's final file, for c2patool or a C2PA SDK to sign onto it.
+func exportC2PA(c *cli.Context, b *evidence.Book, id *evidence.Identity, asset, dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return usageErrorf("--c2pa %s is a file; give a directory for manifest.json and its resources", dir)
+	}
+	def, err := export.C2PA(b, id.Key, asset, export.C2PAOptions{RedactPrompts: c.Bool("redact-prompts"), Version: version})
+	if err != nil {
+		return err
+	}
+	if err := def.WriteDir(dir); err != nil {
+		return fmt.Errorf("writing %s: %w", dir, err)
+	}
+	p, _ := b.Files.Path(def.Final.SHA256)
+	fmt.Fprintf(c.App.Writer, "wrote %s: C2PA manifest definition for %s (sha256 %s) and %d resource(s)\n",
+		filepath.Join(dir, "manifest.json"), def.Final.Name, def.Final.Short(), len(def.Resources))
+	fmt.Fprintf(c.App.Writer, "sign it with your C2PA certificate, for example: c2patool %s -m %s -o signed-%s\n",
+		shortPath(p), filepath.Join(dir, "manifest.json"), def.Final.Name)
+	return nil
+}

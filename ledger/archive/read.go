@@ -1,0 +1,543 @@
+package archive
+
+import (
+	"archive/tar"
+	"bufio"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/cairn-ledger/cairn/ledger"
+	"github.com/cairn-ledger/cairn/ledger/rfc3161"
+)
+
+// Options controls Verify and Restore.
+type Options struct {
+	// CheckRecord, if set, is called for every record in order, after its
+	// layout, sequence number, chain link and time are checked. An error marks
+	// the record bad. The domain layer uses it to decide which keys may sign.
+	CheckRecord func(*ledger.Record) error
+	// Progress, if set, is called now and then with the number of records read.
+	Progress func(records int64)
+	// Workers is the number of signature-checking goroutines; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// A Report describes an archive that verified.
+type Report struct {
+	Manifest    *Manifest
+	Root        tlog.Hash
+	Keys        []ed25519.PublicKey // distinct authors, in order of first appearance
+	First, Last time.Time
+	Checkpoints []*ledger.Checkpoint // each signed by an author and matching the records, oldest first
+	Timestamps  int
+	Cosigned    int
+	Files       map[string]int64 // SHA-256 hex -> size, every file member (content checked)
+	FileBytes   int64
+}
+
+// Verify reads an archive and checks all of it without writing anything: every
+// member against the manifest's size and SHA-256, no member missing or extra,
+// every record (layout, sequence number, chain link, time order, signature), the
+// records' root against the manifest and against every checkpoint (signed by a
+// key that signed records), timestamps and cosignatures beside their
+// checkpoints, and every file's content against its name. A damaged archive
+// gives an *Error that names each damaged member.
+func Verify(r io.Reader, opts Options) (*Report, error) {
+	return read(r, opts, nil)
+}
+
+// Restore reads an archive, checking it as Verify does, and rebuilds the ledger
+// in ledgerDir (which must not hold one) with ledger.Create and
+// Ledger.AppendEntries: the same origin, the same entry bytes, hence the same
+// roots. Checkpoints, timestamp tokens and cosignatures are stored again, and
+// each file is handed to putFile, which must store it and return the SHA-256 of
+// what it stored. On error the caller should discard ledgerDir.
+func Restore(r io.Reader, ledgerDir string, putFile func(r io.Reader) (sha256hex string, err error), opts Options) (*Report, error) {
+	if putFile == nil {
+		return nil, errors.New("archive: Restore needs somewhere to put the files")
+	}
+	return read(r, opts, &restorer{dir: ledgerDir, putFile: putFile})
+}
+
+type restorer struct {
+	dir     string
+	putFile func(io.Reader) (string, error)
+	l       *ledger.Ledger
+	pending [][]byte
+}
+
+func (rs *restorer) flush() error {
+	if len(rs.pending) == 0 {
+		return nil
+	}
+	_, err := rs.l.AppendEntries(rs.pending)
+	rs.pending = rs.pending[:0]
+	return err
+}
+
+// reader carries the state of one pass over an archive.
+type reader struct {
+	opts     Options
+	m        *Manifest
+	rs       *restorer
+	problems []Problem
+	rep      *Report
+	rootAt   map[int64]tlog.Hash
+	notes    map[int64]*ledger.Checkpoint // verified checkpoints by size
+}
+
+const maxProblems = 20
+
+func (rd *reader) report(member string, seq int64, format string, args ...any) {
+	if len(rd.problems) < maxProblems {
+		rd.problems = append(rd.problems, Problem{member, seq, fmt.Sprintf(format, args...)})
+	}
+}
+
+func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
+	rd := &reader{opts: opts, rs: rs, rep: &Report{Files: map[string]int64{}}, rootAt: map[int64]tlog.Hash{}, notes: map[int64]*ledger.Checkpoint{}}
+	if rs != nil {
+		defer func() {
+			if rs.l != nil {
+				if cerr := rs.l.Close(); err == nil && cerr != nil {
+					rep, err = nil, cerr
+				}
+			}
+		}()
+	}
+	tr := tar.NewReader(bufio.NewReaderSize(r, 1<<20))
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, &Error{[]Problem{{ManifestName, -1, "cannot read the first tar header (not a tar archive, or cut short): " + tarProblem(err)}}}
+	}
+	if hdr.Name != ManifestName {
+		return nil, &Error{[]Problem{{hdr.Name, -1, fmt.Sprintf("the first member must be %s; this is not a cairn archive", ManifestName)}}}
+	}
+	if hdr.Typeflag != tar.TypeReg || hdr.Size > maxManifest || sparse(hdr) {
+		return nil, &Error{[]Problem{{ManifestName, -1, "not a regular file of sane size"}}}
+	}
+	data, err := io.ReadAll(tr)
+	if err != nil {
+		return nil, &Error{[]Problem{{ManifestName, -1, tarProblem(err)}}}
+	}
+	m, err := parseManifest(data)
+	if err != nil {
+		return nil, &Error{[]Problem{{ManifestName, -1, err.Error()}}}
+	}
+	rd.m, rd.rep.Manifest = m, m
+	for _, mb := range m.Members {
+		if mb.Kind == KindCheckpoint {
+			rd.rootAt[mb.TreeSize] = tlog.Hash{}
+		}
+	}
+	if rs != nil {
+		l, err := ledger.Create(rs.dir, m.Origin, &ledger.Options{Bulk: true})
+		if err != nil {
+			return nil, err
+		}
+		rs.l = l
+	}
+
+	// Members follow in the manifest's order; anything else is damage.
+	next := 0
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			where := "after " + ManifestName
+			if next > 0 {
+				where = "after member " + m.Members[next-1].Name
+			}
+			rd.report("", -1, "archive %s: %s", where, tarProblem(err))
+			break
+		}
+		if next >= len(m.Members) {
+			rd.report(hdr.Name, -1, "member is not listed in the manifest")
+			break
+		}
+		mb := m.Members[next]
+		if hdr.Name != mb.Name {
+			rd.report(hdr.Name, -1, "unexpected member; the manifest lists %s next", mb.Name)
+			break
+		}
+		next++
+		if hdr.Typeflag != tar.TypeReg || sparse(hdr) {
+			rd.report(mb.Name, -1, "not a plain regular file (tar type %q)", hdr.Typeflag)
+			continue
+		}
+		if hdr.Size != mb.Bytes {
+			// Its content cannot be what the manifest hashed; do not read it.
+			rd.report(mb.Name, -1, "%d bytes, the manifest says %d", hdr.Size, mb.Bytes)
+			continue
+		}
+		h := sha256.New()
+		body := io.TeeReader(tr, h)
+		if err := rd.member(mb, body); err != nil {
+			return nil, err
+		}
+		// Drain what the member reader left, so the hash covers all of it.
+		if _, err := io.Copy(io.Discard, body); err != nil {
+			rd.report(mb.Name, -1, "%s", tarProblem(err))
+			break
+		}
+		if got := hex.EncodeToString(h.Sum(nil)); got != mb.SHA256 {
+			rd.report(mb.Name, -1, "content hashes to %s, the manifest says %s (the member was changed)", got[:16]+"…", mb.SHA256[:16]+"…")
+		}
+	}
+	for ; next < len(m.Members); next++ {
+		rd.report(m.Members[next].Name, -1, "member is missing (the archive is truncated or was cut)")
+	}
+	if len(rd.problems) > 0 {
+		return nil, &Error{rd.problems}
+	}
+	for _, mb := range m.Members {
+		if mb.Kind == KindCheckpoint {
+			rd.rep.Checkpoints = append(rd.rep.Checkpoints, rd.notes[mb.TreeSize])
+		}
+	}
+	sort.Slice(rd.rep.Checkpoints, func(i, j int) bool { return rd.rep.Checkpoints[i].Size < rd.rep.Checkpoints[j].Size })
+	if rs != nil {
+		root, err := rs.l.TreeHash(m.Size)
+		if err != nil {
+			return nil, err
+		}
+		if root != rd.rep.Root {
+			return nil, fmt.Errorf("archive: internal error: the restored ledger's root differs from the archive's")
+		}
+	}
+	return rd.rep, nil
+}
+
+// sparse reports whether a member is a sparse file: its holes read as zeros
+// that are not in the archive, so a small damaged archive could make a reader
+// hash gigabytes. cairn never writes one.
+func sparse(hdr *tar.Header) bool {
+	if hdr.Typeflag == tar.TypeGNUSparse {
+		return true
+	}
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+func tarProblem(err error) string {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the archive ends in the middle of a member (truncated)"
+	case errors.Is(err, tar.ErrHeader):
+		return "invalid tar header (damaged)"
+	}
+	return err.Error()
+}
+
+// member checks one member's content. It returns an error only when the
+// restore cannot go on (the disk); damage is reported.
+func (rd *reader) member(mb Member, body io.Reader) error {
+	switch mb.Kind {
+	case KindRecords:
+		return rd.records(mb, body)
+	case KindCheckpoint:
+		note, ok := rd.small(mb, body, maxNote)
+		if !ok {
+			return nil
+		}
+		c, err := ledger.OpenCheckpoint(note, rd.rep.Keys...)
+		switch {
+		case err != nil:
+			rd.report(mb.Name, -1, "%v", err)
+		case c.Origin != rd.m.Origin:
+			rd.report(mb.Name, -1, "checkpoint is for ledger %s, the archive holds %s", c.Origin, rd.m.Origin)
+		case c.Size != mb.TreeSize:
+			rd.report(mb.Name, -1, "checkpoint covers %d records, the manifest says %d", c.Size, mb.TreeSize)
+		case c.Root != rd.rootAt[c.Size]:
+			rd.report(mb.Name, -1, "checkpoint root does not match the first %d records", c.Size)
+		default:
+			rd.notes[c.Size] = c
+			if rd.rs != nil && len(rd.problems) == 0 {
+				return rd.rs.l.PutCheckpoint(note)
+			}
+		}
+	case KindTimestamp:
+		// A token must be sound over its checkpoint's exact note. Whether its
+		// TSA is trusted is for cairn verify --tsa-roots, once restored.
+		tok, ok := rd.small(mb, body, maxToken)
+		if !ok {
+			return nil
+		}
+		cp := rd.notes[mb.TreeSize]
+		if cp == nil {
+			rd.report(mb.Name, -1, "timestamp token for the checkpoint of size %d, which did not verify", mb.TreeSize)
+			return nil
+		}
+		if _, err := rfc3161.VerifyUntrusted(tok, cp.Note); err != nil {
+			rd.report(mb.Name, -1, "%v", err)
+			return nil
+		}
+		rd.rep.Timestamps++
+		if rd.rs != nil && len(rd.problems) == 0 {
+			return rd.rs.l.PutTimestamp(mb.TreeSize, tok)
+		}
+	case KindCosignature:
+		note, ok := rd.small(mb, body, maxNote)
+		if !ok {
+			return nil
+		}
+		cp := rd.notes[mb.TreeSize]
+		c, err := ledger.ParseCheckpoint(note)
+		switch {
+		case cp == nil:
+			rd.report(mb.Name, -1, "cosignature for the checkpoint of size %d, which did not verify", mb.TreeSize)
+		case err != nil:
+			rd.report(mb.Name, -1, "%v", err)
+		case c.Body() != cp.Body():
+			rd.report(mb.Name, -1, "the cosigned text is not the checkpoint of size %d", mb.TreeSize)
+		default:
+			rd.rep.Cosigned++
+			if rd.rs != nil && len(rd.problems) == 0 {
+				return rd.rs.l.PutCosignature(mb.TreeSize, mb.Witness, note)
+			}
+		}
+	case KindFile:
+		h := sha256.New()
+		var stored string
+		var err error
+		if rd.rs != nil && len(rd.problems) == 0 {
+			stored, err = rd.rs.putFile(io.TeeReader(body, h))
+			if err != nil {
+				return fmt.Errorf("restore file %s: %w", mb.SHA256, err)
+			}
+		} else if _, err := io.Copy(h, body); err != nil {
+			rd.report(mb.Name, -1, "%s", tarProblem(err))
+			return nil
+		}
+		got := hex.EncodeToString(h.Sum(nil))
+		if got != mb.SHA256 || (stored != "" && stored != got) {
+			// The member hash check names the mismatch; say what it means.
+			rd.report(mb.Name, -1, "file content does not match its name (SHA-256 %s…)", got[:16])
+			return nil
+		}
+		rd.rep.Files[got] = mb.Bytes
+		rd.rep.FileBytes += mb.Bytes
+	}
+	return nil
+}
+
+func (rd *reader) small(mb Member, body io.Reader, limit int64) ([]byte, bool) {
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		rd.report(mb.Name, -1, "%s", tarProblem(err))
+		return nil, false
+	}
+	if int64(len(data)) > limit {
+		rd.report(mb.Name, -1, "larger than %d bytes", limit)
+		return nil, false
+	}
+	return data, true
+}
+
+// records reads the concatenated entries. Each entry's length follows from its
+// own header (156 + the payload length at offset 88), so the member needs no
+// framing of its own.
+func (rd *reader) records(mb Member, body io.Reader) error {
+	br := bufio.NewReaderSize(body, 1<<20)
+	workers := rd.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	var (
+		mu     sync.Mutex
+		badSig = int64(-1)
+		wg     sync.WaitGroup
+	)
+	batches := make(chan []*ledger.Record, 2*workers)
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range batches {
+				for _, r := range b {
+					if !r.CheckSignature(rd.m.Origin) {
+						mu.Lock()
+						if badSig < 0 || r.Seq < badSig {
+							badSig = r.Seq
+						}
+						mu.Unlock()
+					}
+				}
+			}
+		}()
+	}
+	var (
+		seq      int64
+		prevBody tlog.Hash
+		prevTime time.Time
+		tree     compactRange
+		batch    []*ledger.Record
+		keys     = map[string]bool{}
+		bad      = false
+	)
+	flushBatch := func() {
+		if len(batch) > 0 {
+			batches <- batch
+			batch = nil
+		}
+	}
+	for !bad {
+		var head [92]byte
+		n, err := io.ReadFull(br, head[:])
+		if n == 0 && err == io.EOF {
+			break
+		}
+		if err != nil {
+			rd.report(mb.Name, seq, "entry is cut short: %s", tarProblem(errors.Join(io.ErrUnexpectedEOF, err)))
+			bad = true
+			break
+		}
+		plen := int64(binary.BigEndian.Uint32(head[88:92]))
+		if plen > ledger.MaxPayload {
+			rd.report(mb.Name, seq, "payload length %d exceeds the limit of %d (entry damaged)", plen, ledger.MaxPayload)
+			bad = true
+			break
+		}
+		entry := make([]byte, 92+plen+ed25519.SignatureSize)
+		copy(entry, head[:])
+		if _, err := io.ReadFull(br, entry[92:]); err != nil {
+			rd.report(mb.Name, seq, "entry is cut short (%s)", tarProblem(io.ErrUnexpectedEOF))
+			bad = true
+			break
+		}
+		r, err := ledger.DecodeEntry(entry)
+		switch {
+		case err != nil:
+			rd.report(mb.Name, seq, "%v", err)
+			bad = true
+		case r.Seq != seq:
+			rd.report(mb.Name, seq, "entry says it is record %d (records moved, inserted or removed)", r.Seq)
+			bad = true
+		case r.Prev != prevBody:
+			rd.report(mb.Name, seq, "chain link does not match record %d (a record before it was changed, removed or inserted)", seq-1)
+			bad = true
+		case r.Time.Before(prevTime):
+			rd.report(mb.Name, seq, "timestamp %s is earlier than record %d's", r.Time.Format(time.RFC3339Nano), seq-1)
+			bad = true
+		}
+		if bad {
+			break
+		}
+		if rd.opts.CheckRecord != nil {
+			if err := rd.opts.CheckRecord(r); err != nil {
+				rd.report(mb.Name, seq, "%v", err)
+				bad = true
+				break
+			}
+		}
+		if !keys[string(r.Key)] {
+			keys[string(r.Key)] = true
+			rd.rep.Keys = append(rd.rep.Keys, r.Key)
+		}
+		if seq == 0 {
+			rd.rep.First = r.Time
+		}
+		rd.rep.Last = r.Time
+		tree.push(seq, r.Hash())
+		if _, ok := rd.rootAt[seq+1]; ok {
+			rd.rootAt[seq+1] = tree.root()
+		}
+		prevBody = sha256.Sum256(entry[:len(entry)-ed25519.SignatureSize])
+		prevTime = r.Time
+		seq++
+		batch = append(batch, r)
+		if len(batch) == 256 {
+			flushBatch()
+			if rd.opts.Progress != nil {
+				rd.opts.Progress(seq)
+			}
+		}
+		if rd.rs != nil {
+			rd.rs.pending = append(rd.rs.pending, entry)
+			if len(rd.rs.pending) == 4096 {
+				if err := rd.rs.flush(); err != nil {
+					rd.report(mb.Name, -1, "restore: %v", err)
+					bad = true
+				}
+			}
+		}
+	}
+	flushBatch()
+	close(batches)
+	wg.Wait()
+	if badSig >= 0 {
+		// Signatures are checked in parallel; keep the problems in record order.
+		rd.report(mb.Name, badSig, "signature does not verify")
+		if n := len(rd.problems); n >= 2 && rd.problems[n-2].Member == mb.Name && rd.problems[n-2].Seq > badSig {
+			rd.problems[n-2], rd.problems[n-1] = rd.problems[n-1], rd.problems[n-2]
+		}
+		return nil
+	}
+	if bad {
+		return nil
+	}
+	if seq != rd.m.Size {
+		rd.report(mb.Name, -1, "holds %d records, the manifest says %d", seq, rd.m.Size)
+		return nil
+	}
+	root := tree.root()
+	rd.rep.Root = root
+	if want, _ := rd.m.root(); want != root {
+		rd.report(ManifestName, -1, "root %s does not match the records (their root is %s)", rd.m.Root, fmtHash(root))
+		return nil
+	}
+	if rd.opts.Progress != nil {
+		rd.opts.Progress(seq)
+	}
+	if rd.rs != nil {
+		if err := rd.rs.flush(); err != nil {
+			rd.report(mb.Name, -1, "restore: %v", err)
+		}
+	}
+	return nil
+}
+
+func fmtHash(h tlog.Hash) string { return h.String() }
+
+// compactRange is the right edge of a Merkle tree built leaf by leaf: the roots
+// of its perfect subtrees, largest first (at most 63 hashes).
+type compactRange struct{ hashes []tlog.Hash }
+
+func (c *compactRange) push(n int64, leaf tlog.Hash) {
+	c.hashes = append(c.hashes, leaf)
+	for m := n; m&1 == 1; m >>= 1 {
+		k := len(c.hashes)
+		c.hashes = append(c.hashes[:k-2], tlog.NodeHash(c.hashes[k-2], c.hashes[k-1]))
+	}
+}
+
+// root folds the subtrees from the smallest up (RFC 6962: an unbalanced tree is
+// its largest perfect left subtree and the rest to the right).
+func (c *compactRange) root() tlog.Hash {
+	if len(c.hashes) == 0 {
+		return tlog.Hash(sha256.Sum256(nil))
+	}
+	h := c.hashes[len(c.hashes)-1]
+	for i := len(c.hashes) - 2; i >= 0; i-- {
+		h = tlog.NodeHash(c.hashes[i], h)
+	}
+	return h
+}

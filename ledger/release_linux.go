@@ -1,0 +1,52 @@
+package ledger
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// releaseMappedTables drops the pages of this ledger's memory-mapped table and
+// value-log files from the process's resident set. Badger maps every table, so a
+// full scan would otherwise leave the whole ledger resident: 100 MB of RSS for
+// 100,000 records, 1 GB for a million. The pages are clean copies of the files;
+// MADV_DONTNEED on them costs nothing but a page-cache lookup if touched again.
+func releaseMappedTables(dir string) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// start-end perms offset dev inode path
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || !strings.HasPrefix(fields[5], abs+string(filepath.Separator)) {
+			continue
+		}
+		if p := fields[5]; !strings.HasSuffix(p, ".sst") && !strings.HasSuffix(p, ".vlog") {
+			continue
+		}
+		if strings.Contains(fields[1], "w") {
+			continue // a writable mapping (a log being written) is left alone
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil || end <= start {
+			continue
+		}
+		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+	}
+}
