@@ -2,101 +2,39 @@ package export
 
 import (
 	"context"
-	"crypto"
-	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
-	"encoding/pem"
-	"io"
-	"math/big"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/digitorus/timestamp"
-
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/testtsa"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/witness"
 )
 
-// testTSA is a time-stamping authority in the test process: a root, a TSA
-// certificate under it with the critical timeStamping extended key usage that
-// RFC 3161 §2.3 requires, and an HTTP server answering timestamp requests.
+// testTSA is a time-stamping authority in the test process (internal/testtsa).
 type testTSA struct {
 	url     string
 	root    *x509.Certificate
 	rootPEM []byte
+	roots   *x509.CertPool
 }
 
 func newTestTSA(t testing.TB, name string) *testTSA {
 	t.Helper()
-	mustKey := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	now := time.Now()
-	rootKey, tsaKey := mustKey(), mustKey()
-	rootTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " root"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
+	a, err := testtsa.Start(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, _ := x509.ParseCertificate(rootDER)
-	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
-	leafTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name, Organization: []string{"export tests"}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, root, tsaKey.Public(), rootKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(leafDER)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-		req, err := timestamp.ParseRequest(body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		ts := &timestamp.Timestamp{
-			HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage,
-			Time: time.Now().UTC().Truncate(time.Second), Nonce: req.Nonce,
-			Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 2}, AddTSACertificate: req.Certificates,
-		}
-		resp, err := ts.CreateResponseWithOpts(leaf, crypto.Signer(tsaKey), crypto.SHA256)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/timestamp-reply")
-		w.Write(resp)
-	}))
-	t.Cleanup(srv.Close)
-	return &testTSA{url: srv.URL, root: root, rootPEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: rootDER})}
+	t.Cleanup(a.Close)
+	return &testTSA{url: a.URL, root: a.Root, rootPEM: a.RootPEM, roots: a.Roots()}
 }
 
-func (a *testTSA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(a.root)
-	return p
-}
+func (a *testTSA) pool() *x509.CertPool { return a.roots }
 
 // timeFixture is the fixture's ledger with trusted time, a witness and a key
 // rotation:

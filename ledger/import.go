@@ -20,6 +20,18 @@ import (
 // Entries are committed in transactions of whole records; on error, the records
 // already committed are returned with it.
 func (l *Ledger) AppendEntries(entries [][]byte) ([]*Record, error) {
+	out, err := l.appendEntries(entries)
+	if l.bulk && len(out) > 0 {
+		// In bulk mode Badger does not sync each commit; nothing is
+		// acknowledged before it is on disk.
+		if serr := l.db.Sync(); serr != nil {
+			return nil, fmt.Errorf("import: sync: %w", serr)
+		}
+	}
+	return out, err
+}
+
+func (l *Ledger) appendEntries(entries [][]byte) ([]*Record, error) {
 	if l.size > 0 && l.last == nil {
 		return nil, fmt.Errorf("import: the last record (%d) is missing or unreadable; run verification", l.size-1)
 	}

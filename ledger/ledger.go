@@ -42,6 +42,7 @@ type Ledger struct {
 	now      func() time.Time
 	txnBytes int
 	closed   bool
+	bulk     bool // SyncWrites is off: AppendBatch syncs before it returns
 }
 
 // Options controls Open and Create.
@@ -100,7 +101,7 @@ func Create(dir, origin string, opts *Options) (*Ledger, error) {
 		l.Close()
 		return nil, fmt.Errorf("%s: %w", dir, ErrExist)
 	}
-	err = l.db.Update(func(txn *badger.Txn) error { return txn.Set(originKey, []byte(origin)) })
+	err = l.update(func(txn *badger.Txn) error { return txn.Set(originKey, []byte(origin)) })
 	if err != nil {
 		l.Close()
 		return nil, err
@@ -145,7 +146,7 @@ func open(dir string, opts *Options) (*Ledger, error) {
 		lock.release()
 		return nil, fmt.Errorf("open ledger database in %s: %w", dir, err)
 	}
-	l := &Ledger{dir: dir, db: db, lock: lock, now: time.Now, txnBytes: txnBudget(bulk)}
+	l := &Ledger{dir: dir, db: db, lock: lock, now: time.Now, txnBytes: txnBudget(bulk), bulk: bulk}
 	if err := l.load(); err != nil {
 		l.Close()
 		return nil, err
@@ -358,7 +359,14 @@ func (l *Ledger) AppendBatch(key ed25519.PrivateKey, payloads [][]byte) ([]*Reco
 		start = end
 	}
 	close(commits)
-	if cerr := <-done; cerr != nil {
+	cerr := <-done
+	if l.bulk && len(out) > 0 {
+		// Nothing is acknowledged before it is on disk.
+		if serr := l.db.Sync(); serr != nil {
+			return nil, fmt.Errorf("append: sync: %w", serr)
+		}
+	}
+	if cerr != nil {
 		return out, cerr
 	}
 	return out, err
@@ -424,6 +432,18 @@ func (l *Ledger) commit(recs []*Record) error {
 		return fmt.Errorf("append: commit: %w", err)
 	}
 	l.last = recs[len(recs)-1]
+	return nil
+}
+
+// update runs one read-write transaction and makes it durable before returning,
+// also in bulk mode, where Badger does not sync each commit.
+func (l *Ledger) update(fn func(*badger.Txn) error) error {
+	if err := l.db.Update(fn); err != nil {
+		return err
+	}
+	if l.bulk {
+		return l.db.Sync()
+	}
 	return nil
 }
 
@@ -540,7 +560,7 @@ func (l *Ledger) PutCheckpoint(text []byte) error {
 	if root != c.Root {
 		return fmt.Errorf("checkpoint root for size %d does not match the ledger", c.Size)
 	}
-	return l.db.Update(func(txn *badger.Txn) error { return txn.Set(checkpointKey(c.Size), text) })
+	return l.update(func(txn *badger.Txn) error { return txn.Set(checkpointKey(c.Size), text) })
 }
 
 // Checkpoints returns the stored checkpoint notes, oldest first.

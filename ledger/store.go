@@ -73,7 +73,9 @@ func badgerOptions(dir string, bulk bool) badger.Options {
 		memtable = 64 << 20
 	}
 	return badger.DefaultOptions(dir).
-		WithSyncWrites(true).
+		// Bulk work syncs once, at the end of AppendBatch, instead of at every
+		// transaction; single appends sync every commit.
+		WithSyncWrites(!bulk).
 		WithLogger(nil).
 		WithMemTableSize(memtable).
 		// Records above 64 KiB go to the value log, so that a 1 MiB record still fits

@@ -119,49 +119,6 @@ func importSummary(path string, s *evidence.Step) string {
 	return fmt.Sprintf("%s: %s", name, strings.Join(parts, ", "))
 }
 
-// recordMany opens the book, builds several steps and records them in one append.
-func recordMany(c *cli.Context, build func(b *evidence.Book, asset string) ([]*evidence.Step, []string, error)) error {
-	id, err := loadIdentity(c)
-	if err != nil {
-		return err
-	}
-	b, err := openBook(c)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	asset, err := resolveAsset(c, b)
-	if err != nil {
-		return err
-	}
-	if _, err := b.Asset(asset); err != nil {
-		return err
-	}
-	steps, lines, err := build(b, asset)
-	if err != nil {
-		return err
-	}
-	for _, s := range steps {
-		s.Asset = asset
-	}
-	recs, err := b.Record(id, steps)
-	if err != nil {
-		return err
-	}
-	recs = recs[len(recs)-len(steps):]
-	for i, r := range recs {
-		if c.Bool("json") {
-			if err := printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: steps[i]}); err != nil {
-				return err
-			}
-			continue
-		}
-		fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s: %s\n", steps[i].Kind, r.Seq, asset, lines[i])
-	}
-	autoTimestamp(c, b, id)
-	return nil
-}
-
 func cmdImportChat() *cli.Command {
 	return &cli.Command{
 		Name:      "import-chat",

@@ -204,6 +204,18 @@ func readText(c *cli.Context, what string) (string, error) {
 
 // record opens the book, stores the files, and records one step.
 func record(c *cli.Context, build func(b *evidence.Book, asset string) (*evidence.Step, error)) error {
+	return recordMany(c, func(b *evidence.Book, asset string) ([]*evidence.Step, []string, error) {
+		s, err := build(b, asset)
+		if err != nil {
+			return nil, nil, err
+		}
+		return []*evidence.Step{s}, nil, nil
+	})
+}
+
+// recordMany opens the book, builds the steps (storing their files) and records
+// them in one append. lines, if given, describe each step after "recorded ...".
+func recordMany(c *cli.Context, build func(b *evidence.Book, asset string) (steps []*evidence.Step, lines []string, err error)) error {
 	id, err := loadIdentity(c)
 	if err != nil {
 		return err
@@ -220,23 +232,34 @@ func record(c *cli.Context, build func(b *evidence.Book, asset string) (*evidenc
 	if _, err := b.Asset(asset); err != nil {
 		return err
 	}
-	s, err := build(b, asset)
+	steps, lines, err := build(b, asset)
 	if err != nil {
 		return err
 	}
-	s.Asset = asset
-	recs, err := b.Record(id, []*evidence.Step{s})
+	for _, s := range steps {
+		s.Asset = asset
+	}
+	recs, err := b.Record(id, steps)
 	if err != nil {
 		return err
 	}
-	r := recs[len(recs)-1]
-	if c.Bool("json") {
-		err = printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
-	} else {
-		fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s%s\n", s.Kind, r.Seq, asset, stepSummary(s))
+	recs = recs[len(recs)-len(steps):]
+	for i, r := range recs {
+		s := steps[i]
+		switch {
+		case c.Bool("json"):
+			err = printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+		case lines != nil:
+			_, err = fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s: %s\n", s.Kind, r.Seq, asset, lines[i])
+		default:
+			_, err = fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s%s\n", s.Kind, r.Seq, asset, stepSummary(s))
+		}
+		if err != nil {
+			return err
+		}
 	}
 	autoTimestamp(c, b, id)
-	return err
+	return nil
 }
 
 func jsonFlag(usage string) cli.Flag {
