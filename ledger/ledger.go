@@ -386,8 +386,12 @@ func signChunk(origin string, key ed25519.PrivateKey, recs []*Record) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// One message buffer per worker: the signed message is the body with
+			// a prefix, built again for every record.
+			var msg []byte
 			for _, r := range part {
-				r.Sig = ed25519.Sign(key, SignedMessage(origin, r.Entry))
+				msg = append(append(append(append(msg[:0], signaturePrefix...), origin...), '\n'), r.Entry...)
+				r.Sig = ed25519.Sign(key, msg)
 				r.Entry = append(r.Entry, r.Sig...)
 				r.Payload = r.Entry[headerSize : len(r.Entry)-signatureSize]
 			}
@@ -400,7 +404,7 @@ func signChunk(origin string, key ed25519.PrivateKey, recs []*Record) {
 func (l *Ledger) commit(recs []*Record) error {
 	txn := l.db.NewTransaction(true)
 	defer txn.Discard()
-	hr := hashReader{txn: txn, pending: make(map[int64]tlog.Hash)}
+	hr := hashReader{txn: txn, pending: make(map[int64]tlog.Hash, 2*len(recs)+64)}
 	for _, r := range recs {
 		if r.Seq != l.size {
 			return fmt.Errorf("append: internal error: record %d at size %d", r.Seq, l.size)

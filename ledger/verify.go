@@ -161,9 +161,11 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var buf []byte
 			for b := range batches {
 				for _, r := range b {
-					if !r.CheckSignature(l.origin) {
+					var ok bool
+					if ok, buf = r.checkSignature(l.origin, buf); !ok {
 						bad.report(r.Seq, "signature does not verify (key %s)", KeyID(r.Key))
 					}
 				}
