@@ -67,7 +67,7 @@ var originKey = []byte("a/origin")
 // record and closes, thousands of times a day (see shared/notes/badger-cli.md and
 // DESIGN.md, "Storage"). Bulk work (imports, migrations) gets a larger memtable, so
 // that it can commit thousands of records per transaction.
-func badgerOptions(dir string, bulk bool) badger.Options {
+func badgerOptions(dir string, bulk, compactOnClose bool) badger.Options {
 	memtable := int64(1 << 20) // the WAL is mmapped and truncated at every open and close
 	if bulk {
 		memtable = 64 << 20
@@ -84,8 +84,10 @@ func badgerOptions(dir string, bulk bool) badger.Options {
 		// A value-log file must hold the largest entry (MaxPayload plus its header).
 		WithValueLogFileSize(4 << 20).
 		WithNumMemtables(2).
-		WithNumLevelZeroTables(2).
-		WithNumLevelZeroTablesStall(4).
+		// Level-0 tables are compacted on close every compactEvery runs (see
+		// ledger.go); until then they wait, and no write stalls on them.
+		WithNumLevelZeroTables(2 * compactEvery).
+		WithNumLevelZeroTablesStall(4 * compactEvery).
 		WithNumCompactors(2).
 		// Few large tables: every table is mmapped at open and msynced at close, so
 		// their number, not their size, sets the fixed cost of a short process.
@@ -98,7 +100,7 @@ func badgerOptions(dir string, bulk bool) badger.Options {
 		WithDetectConflicts(false).
 		// Without this, every short-lived process leaves one more level-0 table and
 		// opening slows from 14 ms to 190 ms after 1,000 runs.
-		WithCompactL0OnClose(true)
+		WithCompactL0OnClose(compactOnClose || bulk)
 }
 
 // txnBudget is how many bytes of records one transaction may carry: Badger refuses
