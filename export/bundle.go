@@ -256,8 +256,6 @@ func parseCheckpoints(in []BundleCheckpoint, anchor *ledger.Checkpoint) ([]*pars
 			return nil, fmt.Errorf("%s: larger than the anchor checkpoint's %d", where, anchor.Size)
 		case len(bc.Consistency) > maxConsistencyLen:
 			return nil, fmt.Errorf("%s: consistency proof has %d hashes, at most %d are possible", where, len(bc.Consistency), maxConsistencyLen)
-		case bc.Timestamp == "" && len(bc.Cosignatures) == 0:
-			return nil, fmt.Errorf("%s: neither a timestamp nor a cosignature; the bundle carries only attested checkpoints", where)
 		case len(bc.Cosignatures) > maxCosignatures:
 			return nil, fmt.Errorf("%s: %d cosignatures, more than the limit of %d", where, len(bc.Cosignatures), maxCosignatures)
 		}
@@ -463,10 +461,9 @@ func (c *collected) ledgerKeys() []ed25519.PublicKey {
 	return out
 }
 
-// gatherAttested collects the stored checkpoints up to cp that carry a timestamp
-// token or a witness cosignature, each with a consistency proof to cp, and makes
-// the keys that signed them needed. Checkpoints without either are left out:
-// signed only by the ledger's own authors, they add nothing the anchor does not.
+// gatherAttested collects the stored checkpoints up to cp, each with a consistency
+// proof to cp and its timestamp token and witness cosignatures if any, and makes
+// the keys that signed them needed.
 func (c *collected) gatherAttested(b *evidence.Book, cp *ledger.Checkpoint) error {
 	toks, err := b.Ledger.Timestamps()
 	if err != nil {
@@ -522,6 +519,25 @@ func (c *collected) gatherAttested(b *evidence.Book, cp *ledger.Checkpoint) erro
 			return err
 		}
 		bc.Cosignatures = append(bc.Cosignatures, BundleCosignature{Witness: cs.Witness, Note: string(cs.Note)})
+	}
+	// Every other checkpoint the ledger recorded comes too: one handed to someone
+	// earlier (cairn checkpoint --out) can then be held against the pack, which
+	// proves that the anchor extends it.
+	notes, err := b.Ledger.Checkpoints()
+	if err != nil {
+		return err
+	}
+	for _, n := range notes {
+		old, err := ledger.ParseCheckpoint(n)
+		if err != nil {
+			return err
+		}
+		if old.Size < 1 || old.Size >= cp.Size {
+			continue
+		}
+		if _, err := get(old.Size); err != nil {
+			return err
+		}
 	}
 	sizes := make([]int64, 0, len(bySize))
 	for s := range bySize {

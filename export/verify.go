@@ -244,7 +244,7 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 	bd, ids, rots, recs := pb.bd, pb.ids, pb.rots, pb.recs
 	rep.Bundle, rep.Asset, rep.Origin = bd, bd.Asset, bd.Origin
 	rep.Records, rep.Identities, rep.Rotations = len(recs), len(ids), len(rots)
-	rep.pass("evidence bundle", "%s: %d records of asset %s, %d identity records, %d key rotations, %d attested checkpoints", bd.Format, len(recs), bd.Asset, len(ids), len(rots), len(pb.cps))
+	rep.pass("evidence bundle", "%s: %d records of asset %s, %d identity records, %d key rotations, %d earlier checkpoints", bd.Format, len(recs), bd.Asset, len(ids), len(rots), len(pb.cps))
 
 	// 3. Identity records introduce their own key and carry a certificate;
 	// rotation records, signed by a key in use, introduce a new key and retire
@@ -613,7 +613,7 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 	case len(pb.cps) == 0:
 		rep.pass("consistency", "no earlier checkpoint is attested in the pack")
 	default:
-		rep.pass("consistency", "%d attested checkpoints, each signed by an author and proven a prefix of the anchor (RFC 6962 consistency)", len(pb.cps))
+		rep.pass("consistency", "%d earlier checkpoints, each signed by an author and proven a prefix of the anchor (RFC 6962 consistency)", len(pb.cps))
 	}
 	switch {
 	case !tokOK:
