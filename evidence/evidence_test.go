@@ -390,3 +390,33 @@ func TestRotationMustBeSignedByAnIntroducedKey(t *testing.T) {
 	}
 	_ = id
 }
+
+func TestCheckpointByRetiredKey(t *testing.T) {
+	b, old := newBook(t)
+	if _, err := b.Record(old, []*Step{{Kind: KindAsset, Asset: "poster"}}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := NewIdentity(old.Name, old.Email, time.Now())
+	rot := fresh.Step()
+	rot.Kind = KindRotate
+	if _, err := b.Record(old, []*Step{rot}); err != nil {
+		t.Fatal(err)
+	}
+	// Right at the rotation, the old key may still sign.
+	if _, err := b.Ledger.SignCheckpoint(old.Key); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Verify(VerifyOptions{}); err != nil {
+		t.Fatalf("checkpoint signed by the old key at the rotation: %v", err)
+	}
+	if _, err := b.Record(fresh, []*Step{{Kind: KindNote, Asset: "poster", Text: "after"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Ledger.SignCheckpoint(old.Key); err != nil {
+		t.Fatal(err)
+	}
+	_, err := b.Verify(VerifyOptions{})
+	if err == nil || !strings.Contains(err.Error(), "which record 2 retired") {
+		t.Errorf("checkpoint signed by the retired key after the rotation: %v", err)
+	}
+}

@@ -127,6 +127,17 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		return nil, err
 	}
 	rep.Ledger = lr
+	// A key retired by a rotation at record R may have signed checkpoints of up
+	// to R+1 records (the rotation itself being the last), never a later one.
+	for _, c := range lr.Checkpoints {
+		for k, at := range retired {
+			if c.Size > at+1 {
+				if _, err := ledger.OpenCheckpoint(c.Note, ed25519.PublicKey(k)); err == nil {
+					return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the stored checkpoint of %d records is signed by key %s, which record %d retired (key rotation)", c.Size, ledger.KeyID(ed25519.PublicKey(k)), at)}
+				}
+			}
+		}
+	}
 	rep.Assets = len(assets)
 	if rep.Times, err = b.verifyTimestamps(opts.TSARoots); err != nil {
 		return nil, err
