@@ -262,7 +262,21 @@ func recPrefix(seq int64) []byte {
 
 func recKey(seq int64, kind byte) []byte { return append(recPrefix(seq), kind) }
 
-func recHashKey(seq int64, level int) []byte { return append(recPrefix(seq), 'h', byte(level)) }
+// editHashes rewrites the stored tree hashes of record seq (one value, level 0 first).
+func editHashes(t testing.TB, db *badger.DB, seq int64, edit func([]byte) []byte) {
+	t.Helper()
+	update(t, db, func(txn *badger.Txn) error {
+		item, err := txn.Get(recKey(seq, 'h'))
+		if err != nil {
+			return err
+		}
+		v, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		return txn.Set(recKey(seq, 'h'), edit(v))
+	})
+}
 
 type kv struct{ k, v []byte }
 

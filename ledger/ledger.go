@@ -449,11 +449,13 @@ func (l *Ledger) commit(recs []*Record) error {
 			return fmt.Errorf("append: tree hashes for record %d: %w", r.Seq, err)
 		}
 		base := tlog.StoredHashIndex(0, r.Seq)
+		packed := make([]byte, 0, len(hashes)*tlog.HashSize)
 		for i, h := range hashes {
 			hr.pending[base+int64(i)] = h
-			if err := txn.Set(hashKey(base+int64(i)), h[:]); err != nil {
-				return err
-			}
+			packed = append(packed, h[:]...)
+		}
+		if err := txn.Set(hashesKey(r.Seq), packed); err != nil {
+			return err
 		}
 		if err := txn.Set(entryKey(r.Seq), r.Entry); err != nil {
 			return err

@@ -14,7 +14,7 @@ import (
 //
 //	"a/origin"                    the ledger's origin line, written once
 //	"e" seq(8) "r"                the entry bytes of record seq
-//	"e" seq(8) "h" level(1)       the stored Merkle hash (level, seq>>level) completed by record seq
+//	"e" seq(8) "h"                the stored Merkle hashes completed by record seq, level 0 first
 //	"k/" size(8)                  the signed checkpoint note for that tree size
 //
 // Everything one append writes sorts after everything already stored. This is the
@@ -31,17 +31,21 @@ func entryKey(seq int64) []byte {
 	return k
 }
 
-// hashKey maps a tlog stored-hash index to the record that completed it: the hash at
-// (level, n) is complete once leaf (n+1)<<level - 1 is appended.
-func hashKey(index int64) []byte {
-	level, n := tlog.SplitStoredHashIndex(index)
-	seq := (n+1)<<uint(level) - 1
-	k := make([]byte, 11)
-	k[0] = 'e'
-	binary.BigEndian.PutUint64(k[1:], uint64(seq))
+// hashesKey holds the stored Merkle hashes that record seq completes, all in one
+// value: the leaf (level 0), then each subtree it closes, level by level, 32
+// bytes each. One key instead of one per hash halves the keys an append writes.
+func hashesKey(seq int64) []byte {
+	k := entryKey(seq)
 	k[9] = 'h'
-	k[10] = byte(level)
 	return k
+}
+
+// hashLocation maps a tlog stored-hash index to the record that completed it and
+// the hash's level: the hash at (level, n) is complete once leaf (n+1)<<level - 1
+// is appended.
+func hashLocation(index int64) (seq int64, level int) {
+	level, n := tlog.SplitStoredHashIndex(index)
+	return (n+1)<<uint(level) - 1, level
 }
 
 // nextKey holds, under record seq, the leaf hash of record seq+1. It is redundant
@@ -121,27 +125,31 @@ type hashReader struct {
 
 func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
+	var cachedSeq int64 = -1
+	var cached []byte
 	for i, x := range indexes {
 		if h, ok := r.pending[x]; ok {
 			out[i] = h
 			continue
 		}
-		item, err := r.txn.Get(hashKey(x))
-		if err != nil {
-			if errors.Is(err, badger.ErrKeyNotFound) {
-				return nil, fmt.Errorf("stored hash %d is missing", x)
+		seq, level := hashLocation(x)
+		if seq != cachedSeq {
+			item, err := r.txn.Get(hashesKey(seq))
+			if err != nil {
+				if errors.Is(err, badger.ErrKeyNotFound) {
+					return nil, fmt.Errorf("stored hashes of record %d are missing", seq)
+				}
+				return nil, err
 			}
-			return nil, err
-		}
-		if err := item.Value(func(v []byte) error {
-			if len(v) != tlog.HashSize {
-				return fmt.Errorf("stored hash %d has %d bytes, want %d", x, len(v), tlog.HashSize)
+			if cached, err = item.ValueCopy(cached[:0]); err != nil {
+				return nil, err
 			}
-			copy(out[i][:], v)
-			return nil
-		}); err != nil {
-			return nil, err
+			cachedSeq = seq
 		}
+		if len(cached) < (level+1)*tlog.HashSize {
+			return nil, fmt.Errorf("stored hashes of record %d have %d bytes, too few for level %d", seq, len(cached), level)
+		}
+		copy(out[i][:], cached[level*tlog.HashSize:])
 	}
 	return out, nil
 }

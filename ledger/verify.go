@@ -283,18 +283,20 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 				break
 			}
 			switch {
-			case k[9] == 'h' && len(k) == 11:
+			case k[9] == 'h' && len(k) == 10:
 				v, err := item.ValueCopy(nil)
 				if err != nil {
 					return err
 				}
-				var h tlog.Hash
-				if len(v) != len(h) {
-					bad.report(seq, "stored tree hash at level %d has %d bytes", k[10], len(v))
+				if len(v) == 0 || len(v)%tlog.HashSize != 0 {
+					bad.report(seq, "stored tree hashes have %d bytes, not a whole number of hashes", len(v))
 					break
 				}
-				copy(h[:], v)
-				stored = append(stored, storedHash{int(k[10]), h})
+				for level := 0; level*tlog.HashSize < len(v); level++ {
+					var h tlog.Hash
+					copy(h[:], v[level*tlog.HashSize:])
+					stored = append(stored, storedHash{level, h})
+				}
 			case k[9] == 'n' && len(k) == 10:
 				v, err := item.ValueCopy(nil)
 				if err != nil {
