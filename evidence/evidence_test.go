@@ -342,16 +342,7 @@ func TestIndexRebuildsWhenStale(t *testing.T) {
 }
 
 func TestKeyRotation(t *testing.T) {
-	b, old := newBook(t)
-	if _, err := b.Record(old, []*Step{{Kind: KindAsset, Asset: "poster"}}); err != nil {
-		t.Fatal(err)
-	}
-	fresh, _ := NewIdentity(old.Name, old.Email, time.Now())
-	rot := fresh.Step()
-	rot.Kind = KindRotate
-	if _, err := b.Record(old, []*Step{rot}); err != nil {
-		t.Fatal(err)
-	}
+	b, old, fresh := rotatedBook(t)
 	if _, err := b.Record(fresh, []*Step{{Kind: KindNote, Asset: "poster", Text: "new key"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -392,16 +383,7 @@ func TestRotationMustBeSignedByAnIntroducedKey(t *testing.T) {
 }
 
 func TestCheckpointByRetiredKey(t *testing.T) {
-	b, old := newBook(t)
-	if _, err := b.Record(old, []*Step{{Kind: KindAsset, Asset: "poster"}}); err != nil {
-		t.Fatal(err)
-	}
-	fresh, _ := NewIdentity(old.Name, old.Email, time.Now())
-	rot := fresh.Step()
-	rot.Kind = KindRotate
-	if _, err := b.Record(old, []*Step{rot}); err != nil {
-		t.Fatal(err)
-	}
+	b, old, fresh := rotatedBook(t)
 	// Right at the rotation, the old key may still sign.
 	if _, err := b.Ledger.SignCheckpoint(old.Key); err != nil {
 		t.Fatal(err)
@@ -419,4 +401,21 @@ func TestCheckpointByRetiredKey(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "which record 2 retired") {
 		t.Errorf("checkpoint signed by the retired key after the rotation: %v", err)
 	}
+}
+
+// rotatedBook is a book with an asset (record 1) whose author's key was then
+// rotated (record 2): it returns the old and the new identity.
+func rotatedBook(t *testing.T) (*Book, *Identity, *Identity) {
+	t.Helper()
+	b, old := newBook(t)
+	if _, err := b.Record(old, []*Step{{Kind: KindAsset, Asset: "poster"}}); err != nil {
+		t.Fatal(err)
+	}
+	fresh, _ := NewIdentity(old.Name, old.Email, time.Now())
+	rot := fresh.Step()
+	rot.Kind = KindRotate
+	if _, err := b.Record(old, []*Step{rot}); err != nil {
+		t.Fatal(err)
+	}
+	return b, old, fresh
 }
