@@ -320,7 +320,7 @@ func (b *Book) Record(id *Identity, steps []*Step) ([]*ledger.Record, error) {
 			return nil, err
 		}
 		if len(p) > ledger.MaxPayload {
-			return nil, inputErrorf("step %d is %s encoded; the limit is %s", i+1, humanBytes(int64(len(p))), humanBytes(ledger.MaxPayload))
+			return nil, inputErrorf("step %d is %s encoded; the limit is %s", i+1, HumanSize(int64(len(p))), HumanSize(ledger.MaxPayload))
 		}
 		payloads[i] = p
 	}

@@ -189,7 +189,7 @@ func checkText(field, s string, max int) error {
 		return inputErrorf("%s is not valid UTF-8 (bad byte 0x%02x at offset %d); convert it to UTF-8 first, for example with iconv", field, s[i], i)
 	}
 	if len(s) > max {
-		return inputErrorf("%s is %s; cairn records at most %s of text per step. Record a longer text as a file instead: cairn input FILE --permission own", field, humanBytes(int64(len(s))), humanBytes(int64(max)))
+		return inputErrorf("%s is %s; cairn records at most %s of text per step. Record a longer text as a file instead: cairn input FILE --permission own", field, HumanSize(int64(len(s))), HumanSize(int64(max)))
 	}
 	if strings.ContainsRune(s, 0) {
 		return inputErrorf("%s contains a NUL byte", field)
@@ -197,7 +197,8 @@ func checkText(field, s string, max int) error {
 	return nil
 }
 
-func humanBytes(n int64) string {
+// HumanSize writes a byte count for people: 1.5 MiB.
+func HumanSize(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

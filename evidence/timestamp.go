@@ -113,26 +113,24 @@ func (b *Book) PendingTimestamps() ([]int64, error) {
 }
 
 // LastTimestamp returns the time of the newest stored token (as its own genTime
-// claims; verification checks it), or zero.
+// claims; verification checks it) and the size it covers, or zero. It is asked
+// after every recorded step when a TSA is configured, so it reads one token only:
+// the one over the largest checkpoint, which is also the newest.
 func (b *Book) LastTimestamp() (time.Time, int64, error) {
-	toks, err := b.Ledger.Timestamps()
+	size, resp, err := b.Ledger.LatestTimestamp()
+	if err != nil || resp == nil {
+		return time.Time{}, 0, err
+	}
+	note, err := b.Ledger.CheckpointAt(size)
 	if err != nil {
 		return time.Time{}, 0, err
 	}
-	var best time.Time
-	var size int64
-	for s, resp := range toks {
-		note, err := b.Ledger.CheckpointAt(s)
-		if err != nil {
-			continue
-		}
-		// Trust is not the question here, only when the last one was made.
-		t, err := tokenTime(resp, note)
-		if err == nil && t.After(best) {
-			best, size = t, s
-		}
+	// Trust is not the question here, only when the last one was made.
+	t, err := tokenTime(resp, note)
+	if err != nil {
+		return time.Time{}, 0, err
 	}
-	return best, size, nil
+	return t, size, nil
 }
 
 // TrustedTime is a time established by a verified timestamp token: every record

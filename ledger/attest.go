@@ -75,6 +75,27 @@ func (l *Ledger) Timestamps() (map[int64][]byte, error) {
 	return out, err
 }
 
+// LatestTimestamp returns the stored timestamp response of the largest checkpoint
+// that has one, reading only that key; size is 0 when there is none.
+func (l *Ledger) LatestTimestamp() (size int64, resp []byte, err error) {
+	err = l.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte("t/"), Reverse: true})
+		defer it.Close()
+		it.Seek([]byte("t/\xff"))
+		if !it.Valid() {
+			return nil
+		}
+		k := it.Item().Key()
+		if len(k) != 10 {
+			return fmt.Errorf("corrupt timestamp key %x", k)
+		}
+		size = int64(binary.BigEndian.Uint64(k[2:]))
+		resp, err = it.Item().ValueCopy(nil)
+		return err
+	})
+	return size, resp, err
+}
+
 // A Cosigned checkpoint is a stored checkpoint with a witness's cosignature line.
 type Cosigned struct {
 	Size    int64

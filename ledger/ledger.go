@@ -10,7 +10,6 @@
 package ledger
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -631,6 +630,3 @@ func (l *Ledger) LatestCheckpoint() ([]byte, error) {
 	}
 	return all[len(all)-1], nil
 }
-
-// sameBytes is bytes.Equal, named for what the callers check.
-var sameBytes = bytes.Equal

@@ -46,11 +46,7 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "ledger.tar"))
 			}
-			id, err := loadIdentity(c)
-			if err != nil {
-				return err
-			}
-			b, err := openBook(c)
+			id, b, err := openSigning(c)
 			if err != nil {
 				return err
 			}
@@ -88,7 +84,7 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			}
 			fi, _ := os.Stat(out)
 			fmt.Fprintf(c.App.Writer, "wrote %s: %d records, %d checkpoints, %d files (%s); root %s\n",
-				out, m.Size, countKind(m, archive.KindCheckpoint), countKind(m, archive.KindFile), humanSize(fi.Size()), m.Root)
+				out, m.Size, countKind(m, archive.KindCheckpoint), countKind(m, archive.KindFile), evidence.HumanSize(fi.Size()), m.Root)
 			return nil
 		},
 	}
@@ -243,7 +239,7 @@ func verifyArchive(c *cli.Context, path string) error {
 	fmt.Fprintf(w, "records     %d, each signed, chained and in time order\n", m.Size)
 	fmt.Fprintf(w, "tree root   %s (matches the manifest)\n", m.Root)
 	fmt.Fprintf(w, "checkpoints %d, signed by an author and matching the records; %d timestamp tokens, %d cosignatures\n", len(rep.Checkpoints), rep.Timestamps, rep.Cosigned)
-	fmt.Fprintf(w, "files       %d (%s), each matches its hash; none missing\n", len(rep.Files), humanSize(rep.FileBytes))
+	fmt.Fprintf(w, "files       %d (%s), each matches its hash; none missing\n", len(rep.Files), evidence.HumanSize(rep.FileBytes))
 	fmt.Fprintln(w, "OK")
 	return nil
 }

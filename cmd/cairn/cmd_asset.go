@@ -174,11 +174,7 @@ Example:
 }
 
 func recordAsset(c *cli.Context, s *evidence.Step) error {
-	id, err := loadIdentity(c)
-	if err != nil {
-		return err
-	}
-	b, err := openBook(c)
+	id, b, err := openSigning(c)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"time"
@@ -30,11 +29,7 @@ someone else has seen. Check its signature with the key from cairn id --vkey.`,
 			if c.NArg() > 0 {
 				return usageErrorf("checkpoint takes no arguments (got %q); to write a file use --out %s", c.Args().First(), c.Args().First())
 			}
-			id, err := loadIdentity(c)
-			if err != nil {
-				return err
-			}
-			b, err := openBook(c)
+			id, b, err := openSigning(c)
 			if err != nil {
 				return err
 			}
@@ -50,9 +45,7 @@ someone else has seen. Check its signature with the key from cairn id --vkey.`,
 			var tokErr error
 			var resp []byte
 			if url != "" {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				tok, err := b.TimestampCheckpoint(ctx, cp.Size, url, roots)
-				cancel()
+				tok, err := fetchToken(b, cp.Size, url, roots)
 				if err != nil {
 					tokErr = fmt.Errorf("checkpoint signed and stored, but not timestamped: %w; retry with: cairn timestamp --pending", err)
 				} else {

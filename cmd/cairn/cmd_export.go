@@ -47,11 +47,7 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "evidence.pdf"))
 			}
-			id, err := loadIdentity(c)
-			if err != nil {
-				return err
-			}
-			b, err := openBook(c)
+			id, b, err := openSigning(c)
 			if err != nil {
 				return err
 			}
@@ -79,7 +75,7 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			if err := writeFileAtomic(out, pdf); err != nil {
 				return fmt.Errorf("writing %s: %w", out, err)
 			}
-			fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, humanSize(int64(len(pdf))), id.Fingerprint())
+			fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, evidence.HumanSize(int64(len(pdf))), id.Fingerprint())
 			return nil
 		},
 	}

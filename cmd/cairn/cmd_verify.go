@@ -116,7 +116,7 @@ every file; a damaged member is named.`,
 			}
 			fmt.Fprintf(w, "keys        %s\n", strings.Join(names, ", "))
 			fmt.Fprintf(w, "assets      %d\n", rep.Assets)
-			fmt.Fprintf(w, "files       %d re-hashed (%s), all match\n", rep.Files, humanSize(rep.Bytes))
+			fmt.Fprintf(w, "files       %d re-hashed (%s), all match\n", rep.Files, evidence.HumanSize(rep.Bytes))
 			if n := len(lr.Checkpoints); n > 0 {
 				last := lr.Checkpoints[n-1]
 				fmt.Fprintf(w, "checkpoints %d, signatures and roots match; newest covers %d records\n", n, last.Size)
@@ -144,16 +144,4 @@ every file; a damaged member is named.`,
 			return nil
 		},
 	}
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -54,6 +54,20 @@ func openBookWith(c *cli.Context, opts *evidence.OpenOptions) (*evidence.Book, e
 	return b, err
 }
 
+// openSigning loads the identity (asking for its passphrase first, before the
+// ledger is locked) and opens the book, for commands that sign.
+func openSigning(c *cli.Context) (*evidence.Identity, *evidence.Book, error) {
+	id, err := loadIdentity(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := openBook(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	return id, b, nil
+}
+
 // keyPath returns where the identity key lives.
 func keyPath() (string, error) { return evidence.DefaultKeyPath() }
 
@@ -216,11 +230,7 @@ func record(c *cli.Context, build func(b *evidence.Book, asset string) (*evidenc
 // recordMany opens the book, builds the steps (storing their files) and records
 // them in one append. lines, if given, describe each step after "recorded ...".
 func recordMany(c *cli.Context, build func(b *evidence.Book, asset string) (steps []*evidence.Step, lines []string, err error)) error {
-	id, err := loadIdentity(c)
-	if err != nil {
-		return err
-	}
-	b, err := openBook(c)
+	id, b, err := openSigning(c)
 	if err != nil {
 		return err
 	}

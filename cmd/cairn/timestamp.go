@@ -76,11 +76,7 @@ checked against --tsa-roots, or the roots configured with cairn config tsa.roots
 			&cli.BoolFlag{Name: "pending", Usage: "timestamp the checkpoints still waiting for one"},
 		},
 		Action: func(c *cli.Context) error {
-			id, err := loadIdentity(c)
-			if err != nil {
-				return err
-			}
-			b, err := openBook(c)
+			id, b, err := openSigning(c)
 			if err != nil {
 				return err
 			}
@@ -109,9 +105,7 @@ checked against --tsa-roots, or the roots configured with cairn config tsa.roots
 				sizes = []int64{cp.Size}
 			}
 			for _, size := range sizes {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				tok, err := b.TimestampCheckpoint(ctx, size, url, roots)
-				cancel()
+				tok, err := fetchToken(b, size, url, roots)
 				if err != nil {
 					return fmt.Errorf("timestamp of the checkpoint of %d records: %w", size, err)
 				}
@@ -120,6 +114,15 @@ checked against --tsa-roots, or the roots configured with cairn config tsa.roots
 			return nil
 		},
 	}
+}
+
+// fetchToken timestamps the stored checkpoint of size. A command that asks for a
+// timestamp on purpose waits up to 30 s; recording a step waits far less
+// (autoTimestampTimeout).
+func fetchToken(b *evidence.Book, size int64, url string, roots *x509.CertPool) (*rfc3161.Token, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return b.TimestampCheckpoint(ctx, size, url, roots)
 }
 
 func printToken(c *cli.Context, size int64, tok *rfc3161.Token, trusted bool) {
