@@ -9,6 +9,7 @@ import (
 )
 
 func TestChatGPTSample(t *testing.T) {
+	needSamples(t)
 	f, err := os.Open(samples + "chat/mitkury__example-conversation.json")
 	if err != nil {
 		t.Fatal(err)

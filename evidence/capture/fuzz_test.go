@@ -80,6 +80,7 @@ func FuzzInspect(f *testing.F) {
 }
 
 func FuzzChatExport(f *testing.F) {
+	needSamples(f)
 	sample, err := os.ReadFile(samples + "chat/mitkury__example-conversation.json")
 	if err != nil {
 		f.Fatal(err)
@@ -135,6 +136,7 @@ func FuzzC2PA(f *testing.F) {
 // sampleStores returns the C2PA manifest stores of the samples: the caBX
 // chunk data of the PNG, and the reassembled APP11 boxes of C.jpg.
 func sampleStores(f *testing.F) [][]byte {
+	needSamples(f)
 	var out [][]byte
 	png, err := os.ReadFile(samples + "ai-metadata/derived__chatgpt-image2_caBX_on_1x1.png")
 	if err != nil {
