@@ -16,6 +16,7 @@ import (
 // a C2PA store in each container. (Go's fuzzer slows to a crawl on seeds of
 // tens of kilobytes, so the large samples are not used whole.)
 func inspectSeeds(f *testing.F) [][]byte {
+	needSamples(f)
 	paths, _ := filepath.Glob(samples + "*/*.*")
 	var out [][]byte
 	for _, p := range paths {
