@@ -83,6 +83,23 @@ func runHelper(mode string) int {
 				l = nil
 			}
 		}
+	case "bulk-forever":
+		// Bulk batches of records whose payload derives from their seq, printing the
+		// ledger size each time AppendBatch has returned (acknowledged).
+		l, err := Open(dir, &Options{Bulk: true})
+		if err != nil {
+			return fail("open: %v", err)
+		}
+		for {
+			var ps [][]byte
+			for seq := l.Size(); seq < l.Size()+2000; seq++ {
+				ps = append(ps, crashPayload(seq))
+			}
+			if _, err := l.AppendBatch(key, ps); err != nil {
+				return fail("append: %v", err)
+			}
+			fmt.Fprintf(os.Stdout, "%d\n", l.Size())
+		}
 	case "append-n":
 		// A command-line tool's life, n times: open, append one record, close.
 		n, _ := strconv.Atoi(arg)

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -72,9 +74,9 @@ var originKey = []byte("a/origin")
 // DESIGN.md, "Storage"). Bulk work (imports, migrations) gets a larger memtable, so
 // that it can commit thousands of records per transaction.
 func badgerOptions(dir string, bulk, compactOnClose bool) badger.Options {
-	memtable := int64(1 << 20) // the WAL is mmapped and truncated at every open and close
-	if bulk {
-		memtable = 64 << 20
+	memtable := int64(smallMemtable) // the WAL is mmapped and truncated at every open and close
+	if bulk || hasLargeWAL(dir) {
+		memtable = bulkMemtable
 	}
 	return badger.DefaultOptions(dir).
 		// Bulk work syncs once, at the end of AppendBatch, instead of at every
@@ -105,6 +107,26 @@ func badgerOptions(dir string, bulk, compactOnClose bool) badger.Options {
 		// Without this, every short-lived process leaves one more level-0 table and
 		// opening slows from 14 ms to 190 ms after 1,000 runs.
 		WithCompactL0OnClose(compactOnClose || bulk)
+}
+
+const (
+	smallMemtable = 1 << 20
+	bulkMemtable  = 64 << 20
+)
+
+// hasLargeWAL reports whether a memtable log written with the bulk memtable size
+// is waiting to be replayed: a bulk process was killed before it closed. Badger
+// replays a log into a memtable of the size it is opened with, and a log larger
+// than that memtable does not fit ("Arena too small", and the process exits).
+// Such a log is replayed with the bulk size; closing then flushes it.
+func hasLargeWAL(dir string) bool {
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Size() > 2*smallMemtable {
+			return true
+		}
+	}
+	return false
 }
 
 // txnBudget is how many bytes of records one transaction may carry: Badger refuses
