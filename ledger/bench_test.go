@@ -296,31 +296,82 @@ func BenchmarkDurableAppendAfter10kRuns(b *testing.B) {
 	b.ReportMetric(float64(len(ssts)), "sst-files")
 }
 
+// bulkRounds splits BenchmarkBulkAppend's records into calls of AppendBatch, each
+// followed by a ceiling window as long as the call took. The speed of this shared
+// machine drifts by a third within seconds; alternating the two measurements every
+// tenth of a second or so compares them under the same conditions.
+const bulkRounds = 10
+
+// BenchmarkBulkAppend appends benchRecords records to a ledger opened for bulk
+// work, in bulkRounds calls of AppendBatch, and compares the rate with the parallel
+// signing rate measured between the calls.
+//
+// Each call's time runs until the process is idle again, so it includes the
+// memtable flushes and compactions the call set off in the background: they are
+// part of the cost of appending, and a ceiling window must not share the cores
+// with them.
 func BenchmarkBulkAppend(b *testing.B) {
-	ps := make([][]byte, b.N)
+	per := benchRecords / bulkRounds
+	ps := make([][]byte, benchRecords)
 	for i := range ps {
 		ps[i] = benchPayload(i)
 	}
-	dir := filepath.Join(b.TempDir(), "bulk")
-	l, err := Create(dir, NewOrigin(), &Options{Bulk: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
+	key := testKey(0)
+	var appendTime, ceilingTime, appendCPU, ceilingCPU time.Duration
+	var records, ops int64
 	b.ResetTimer()
-	cpu0 := cpuTime()
-	if _, err := l.AppendBatch(testKey(0), ps); err != nil {
-		b.Fatal(err)
+	for range b.N {
+		b.StopTimer()
+		dir := filepath.Join(b.TempDir(), "bulk")
+		l, err := Create(dir, NewOrigin(), &Options{Bulk: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		settle()
+		b.StartTimer()
+		for r := range bulkRounds {
+			start, cpu0 := time.Now(), cpuTime()
+			if _, err := l.AppendBatch(key, ps[r*per:(r+1)*per]); err != nil {
+				b.Fatal(err)
+			}
+			settle()
+			d := time.Since(start)
+			appendTime += d
+			appendCPU += cpuTime() - cpu0
+			records += int64(per)
+
+			cpu0 = cpuTime()
+			rate := parallelRate(d, func() { ed25519.Sign(key, ceilingMsg) })
+			ceilingTime += d
+			ceilingCPU += cpuTime() - cpu0
+			ops += int64(rate * d.Seconds())
+		}
+		b.StopTimer()
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
-	cpu := cpuTime() - cpu0
-	b.StopTimer()
-	rate := float64(b.N) / b.Elapsed().Seconds()
-	ceiling := signCeiling()
+	rate := float64(records) / appendTime.Seconds()
+	ceiling := float64(ops) / ceilingTime.Seconds()
 	b.ReportMetric(rate, "records/s")
 	b.ReportMetric(ceiling, "sign-ceiling-ops/s")
 	b.ReportMetric(100*rate/ceiling, "%-of-ceiling(target>=60)")
-	b.ReportMetric(100*float64(lastCeilingCPU)/float64(cpu/time.Duration(b.N)), "%-cpu-efficiency")
+	// CPU time per record against CPU time per signature: the same comparison,
+	// less sensitive to how busy the machine's other tenants are.
+	b.ReportMetric(100*(float64(ceilingCPU)/float64(ops))/(float64(appendCPU)/float64(records)), "%-cpu-efficiency")
 	b.ReportMetric(0, "ns/op")
+}
+
+// settle waits until this process has been idle for a moment: until Badger has
+// finished the flushes and compactions the last writes set off.
+func settle() {
+	for range 1000 {
+		cpu0 := cpuTime()
+		time.Sleep(2 * time.Millisecond)
+		if cpuTime()-cpu0 < 200*time.Microsecond {
+			return
+		}
+	}
 }
 
 func BenchmarkVerify100k(b *testing.B) {

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -143,6 +144,9 @@ func open(dir string, opts *Options) (*Ledger, error) {
 		lock.release()
 		return nil, err
 	}
+	// Only an optimisation: a manifest that cannot be rewritten (a full disk, a
+	// corrupt file) is left as it is, for Badger to read or to report.
+	_ = compactManifest(dir)
 	runs := readRuns(dir)
 	db, err := badger.Open(badgerOptions(dir, bulk, runs%compactEvery == compactEvery-1))
 	if err != nil {
@@ -315,12 +319,26 @@ func (l *Ledger) Append(key ed25519.PrivateKey, payload []byte) (*Record, error)
 	return recs[0], nil
 }
 
-// txnMaxRecords bounds the records of one transaction, and so the work lost to a crash.
-const txnMaxRecords = 4096
+// txnMaxRecords bounds the records of one transaction, and so the work lost to a
+// crash. It also bounds the tail of a batch, when the last transaction commits
+// with nothing left to sign beside it: 4,096 records left a core idle for 40 ms.
+const txnMaxRecords = 1024
+
+// signRun is how many records a signing worker takes at a time: small enough that
+// the cores finish a chunk together, large enough that handing out work costs
+// nothing beside the signatures.
+const signRun = 64
 
 // AppendBatch appends payloads in order. It signs them in parallel and commits them
 // in transactions of whole records; on error, the records already committed are
 // returned with it.
+//
+// Three stages run at once, so that every core stays busy: this goroutine lays
+// out the bodies in order (each links to the previous body, so no signature is
+// awaited); one worker per core signs runs of records, whichever run is next; one
+// goroutine hashes each chunk into the tree and commits it, in order, once all its
+// runs are signed. An earlier version signed a chunk and then waited for it, so a
+// core sat idle whenever the commit goroutine or the storage engine took the other.
 func (l *Ledger) AppendBatch(key ed25519.PrivateKey, payloads [][]byte) ([]*Record, error) {
 	if len(key) != ed25519.PrivateKeySize {
 		return nil, errors.New("append: invalid Ed25519 private key")
@@ -336,20 +354,41 @@ func (l *Ledger) AppendBatch(key ed25519.PrivateKey, payloads [][]byte) ([]*Reco
 	pub := key.Public().(ed25519.PublicKey)
 	out := make([]*Record, 0, len(payloads))
 
-	// Stage 1 (here): lay out bodies in order; each links to the previous body, so
-	// no signature is needed before the next record can be laid out.
-	// Stage 2 (signChunk): sign a chunk on every core.
-	// Stage 3 (commit goroutine): hash into the tree and commit, while the next chunk is signed.
-	type chunk struct{ recs []*Record }
-	commits := make(chan chunk, 1)
+	type chunk struct {
+		recs   []*Record
+		signed sync.WaitGroup
+	}
+	type run struct {
+		recs   []*Record
+		signed *sync.WaitGroup
+	}
+	runs := make(chan run, 2*txnMaxRecords/signRun)
+	var workers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			var msg []byte
+			for r := range runs {
+				msg = signRecords(l.origin, key, r.recs, msg)
+				r.signed.Done()
+			}
+		}()
+	}
+	// At most two chunks wait for their signatures while one commits: that bounds
+	// the memory a batch of any length holds.
+	chunks := make(chan *chunk, 2)
+	var failed atomic.Bool
 	done := make(chan error, 1)
 	go func() {
 		var err error
-		for c := range commits {
+		for c := range chunks {
+			c.signed.Wait()
 			if err == nil {
-				err = l.commit(c.recs)
-				if err == nil {
+				if err = l.commit(c.recs); err == nil {
 					out = append(out, c.recs...)
+				} else {
+					failed.Store(true)
 				}
 			}
 		}
@@ -364,7 +403,7 @@ func (l *Ledger) AppendBatch(key ed25519.PrivateKey, payloads [][]byte) ([]*Reco
 		prev = bodyHash(l.last.Entry)
 	}
 	var err error
-	for start := 0; start < len(payloads) && err == nil; {
+	for start := 0; start < len(payloads) && err == nil && !failed.Load(); {
 		end, bytes := start, 0
 		for end < len(payloads) && end-start < txnMaxRecords && (end == start || bytes+len(payloads[end]) < l.txnBytes) {
 			// A record above the value threshold is stored as a pointer.
@@ -388,12 +427,18 @@ func (l *Ledger) AppendBatch(key ed25519.PrivateKey, payloads [][]byte) ([]*Reco
 		if err != nil {
 			break
 		}
-		signChunk(l.origin, key, recs)
-		commits <- chunk{recs}
+		c := &chunk{recs: recs}
+		c.signed.Add((len(recs) + signRun - 1) / signRun)
+		chunks <- c
+		for i := 0; i < len(recs); i += signRun {
+			runs <- run{recs[i:min(i+signRun, len(recs))], &c.signed}
+		}
 		start = end
 	}
-	close(commits)
+	close(runs)
+	close(chunks)
 	cerr := <-done
+	workers.Wait()
 	if l.bulk && len(out) > 0 {
 		// Nothing is acknowledged before it is on disk.
 		if serr := l.db.Sync(); serr != nil {
@@ -411,27 +456,17 @@ func bodyHash(entry []byte) tlog.Hash {
 	return sha256.Sum256(entry[:len(entry)-signatureSize])
 }
 
-func signChunk(origin string, key ed25519.PrivateKey, recs []*Record) {
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	per := (len(recs) + workers - 1) / workers
-	for w := 0; w < len(recs); w += per {
-		part := recs[w:min(w+per, len(recs))]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			// One message buffer per worker: the signed message is the body with
-			// a prefix, built again for every record.
-			var msg []byte
-			for _, r := range part {
-				msg = append(append(append(append(msg[:0], signaturePrefix...), origin...), '\n'), r.Entry...)
-				r.Sig = ed25519.Sign(key, msg)
-				r.Entry = append(r.Entry, r.Sig...)
-				r.Payload = r.Entry[headerSize : len(r.Entry)-signatureSize]
-			}
-		}()
+// signRecords signs each record's body and appends the signature to its entry.
+// msg is a scratch buffer for the signed message (prefix, origin, body), returned
+// for reuse.
+func signRecords(origin string, key ed25519.PrivateKey, recs []*Record, msg []byte) []byte {
+	for _, r := range recs {
+		msg = append(append(append(append(msg[:0], signaturePrefix...), origin...), '\n'), r.Entry...)
+		r.Sig = ed25519.Sign(key, msg)
+		r.Entry = append(r.Entry, r.Sig...)
+		r.Payload = r.Entry[headerSize : len(r.Entry)-signatureSize]
 	}
-	wg.Wait()
+	return msg
 }
 
 // commit writes records and their stored hashes in one transaction.
@@ -443,7 +478,8 @@ func (l *Ledger) commit(recs []*Record) error {
 		if r.Seq != l.size {
 			return fmt.Errorf("append: internal error: record %d at size %d", r.Seq, l.size)
 		}
-		hashes, err := tlog.StoredHashesForRecordHash(r.Seq, r.Hash(), hr)
+		leaf := r.Hash()
+		hashes, err := tlog.StoredHashesForRecordHash(r.Seq, leaf, hr)
 		if err != nil {
 			return fmt.Errorf("append: tree hashes for record %d: %w", r.Seq, err)
 		}
@@ -460,7 +496,6 @@ func (l *Ledger) commit(recs []*Record) error {
 			return err
 		}
 		if r.Seq > 0 {
-			leaf := r.Hash()
 			if err := txn.Set(nextKey(r.Seq-1), leaf[:]); err != nil {
 				return err
 			}

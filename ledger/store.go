@@ -133,7 +133,7 @@ func hasLargeWAL(dir string) bool {
 // a transaction above 15% of the memtable; stay well below.
 func txnBudget(bulk bool) int {
 	if bulk {
-		return 4 << 20
+		return bulkMemtable / 16
 	}
 	return 96 << 10
 }
