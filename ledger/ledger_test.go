@@ -196,10 +196,14 @@ func TestAppendMaxPayload(t *testing.T) {
 		if _, err := l.Append(testKey(0), big); err != nil {
 			t.Errorf("bulk=%v: Append of MaxPayload (%d) bytes: %.120s", bulk, MaxPayload, err)
 		}
+		// Several in one batch: each is larger than a value-log file.
+		if _, err := l.AppendBatch(testKey(0), [][]byte{big, big, big}); err != nil {
+			t.Errorf("bulk=%v: AppendBatch of three records of MaxPayload bytes: %.120s", bulk, err)
+		}
 		// Whatever happened, the ledger must stay usable and consistent.
 		size := l.Size()
 		if _, err := l.Append(testKey(0), []byte("small")); err != nil {
-			t.Errorf("bulk=%v: Append after the large record: %v (Size() = %d)", bulk, err, size)
+			t.Errorf("bulk=%v: Append after the large records: %v (Size() = %d)", bulk, err, size)
 		}
 		l.Close()
 		l, err = Open(dir, nil)
@@ -208,11 +212,13 @@ func TestAppendMaxPayload(t *testing.T) {
 		}
 		if rep, err := l.Verify(VerifyOptions{}); err != nil {
 			t.Errorf("bulk=%v: Verify: %v", bulk, err)
-		} else if rep.Size != 2 {
-			t.Errorf("bulk=%v: Verify: %d records, want 2", bulk, rep.Size)
+		} else if rep.Size != 5 {
+			t.Errorf("bulk=%v: Verify: %d records, want 5", bulk, rep.Size)
 		}
-		if r, err := l.Get(0); err == nil && !bytes.Equal(r.Payload, big) {
-			t.Errorf("bulk=%v: Get(0) payload has %d bytes, want the %d appended", bulk, len(r.Payload), len(big))
+		for seq := range int64(4) {
+			if r, err := l.Get(seq); err != nil || !bytes.Equal(r.Payload, big) {
+				t.Errorf("bulk=%v: Get(%d): want the %d bytes appended (%v)", bulk, seq, len(big), err)
+			}
 		}
 		l.Close()
 	}

@@ -87,8 +87,12 @@ func badgerOptions(dir string, bulk, compactOnClose bool) badger.Options {
 		// Records above 64 KiB go to the value log, so that a 1 MiB record still fits
 		// a transaction (at most 15% of the memtable) as a pointer.
 		WithValueThreshold(64 << 10).
-		// A value-log file must hold the largest entry (MaxPayload plus its header).
-		WithValueLogFileSize(4 << 20).
+		// Value-log files as small as Badger allows: one must hold the largest
+		// entry (MaxPayload plus its header). Every open creates a new one, sparse,
+		// and mmaps twice this size; the first touch of the mapping reads ahead
+		// into it, zero pages included (8 MiB of read-ahead on this machine's
+		// disk), and close truncates them away again.
+		WithValueLogFileSize(MaxPayload + MinEntrySize).
 		WithNumMemtables(2).
 		// Level-0 tables are compacted on close every compactEvery runs (see
 		// ledger.go); until then they wait, and no write stalls on them.
@@ -110,7 +114,10 @@ func badgerOptions(dir string, bulk, compactOnClose bool) badger.Options {
 }
 
 const (
-	smallMemtable = 1 << 20
+	// A single append's memtable log is mmapped at twice this size and read
+	// ahead like the value log. It must still take a transaction of one inline
+	// record (64 KiB, the value threshold) under Badger's limit of 15%.
+	smallMemtable = 512 << 10
 	bulkMemtable  = 64 << 20
 )
 
@@ -135,7 +142,7 @@ func txnBudget(bulk bool) int {
 	if bulk {
 		return bulkMemtable / 16
 	}
-	return 96 << 10
+	return 48 << 10
 }
 
 // hashReader reads tlog stored hashes from a Badger transaction, looking first in
