@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
@@ -279,11 +280,26 @@ func recPrefix(seq int64) []byte {
 
 func recKey(seq int64, kind byte) []byte { return append(recPrefix(seq), kind) }
 
-// editHashes rewrites the stored tree hashes of record seq (one value, level 0 first).
+// entryOf returns the entry at the start of a value stored under recKey(seq, 'r'):
+// its length is the header's 92 bytes, the payload length they give, and the
+// 64-byte signature. The stored tree hashes follow it.
+func entryOf(v []byte) []byte {
+	if len(v) < 92 {
+		return v
+	}
+	n := min(92+int(binary.BigEndian.Uint32(v[88:92]))+64, len(v))
+	return v[:n]
+}
+
+// hashesOf returns the stored tree hashes that follow the entry in v.
+func hashesOf(v []byte) []byte { return v[len(entryOf(v)):] }
+
+// editHashes rewrites the stored tree hashes of record seq (level 0 first, after
+// the entry in the same value).
 func editHashes(t testing.TB, db *badger.DB, seq int64, edit func([]byte) []byte) {
 	t.Helper()
 	update(t, db, func(txn *badger.Txn) error {
-		item, err := txn.Get(recKey(seq, 'h'))
+		item, err := txn.Get(recKey(seq, 'r'))
 		if err != nil {
 			return err
 		}
@@ -291,7 +307,9 @@ func editHashes(t testing.TB, db *badger.DB, seq int64, edit func([]byte) []byte
 		if err != nil {
 			return err
 		}
-		return txn.Set(recKey(seq, 'h'), edit(v))
+		entry := entryOf(v)
+		hashes := edit(bytes.Clone(hashesOf(v)))
+		return txn.Set(recKey(seq, 'r'), append(bytes.Clone(entry), hashes...))
 	})
 }
 

@@ -64,6 +64,10 @@ var (
 	ErrExist = errors.New("ledger already exists")
 	// ErrClockBehind is wrapped when the clock is earlier than the last record.
 	ErrClockBehind = errors.New("clock is behind the last record")
+	// ErrOldLayout is returned by Open for a ledger stored in the layout of cairn's
+	// first release, which kept each record's tree hashes under a key of their own.
+	ErrOldLayout = errors.New("the ledger is stored in an earlier layout (tree hashes under their own keys); " +
+		"export it with `cairn archive` from the cairn release that wrote it, then `cairn restore` it with this one")
 )
 
 // NewOrigin returns a fresh origin line that names one ledger uniquely:
@@ -271,7 +275,14 @@ func (l *Ledger) load() error {
 		if err != nil {
 			return err
 		}
-		if r, err := DecodeEntry(v); err == nil && r.Seq == last {
+		entry, _, err := splitStored(v)
+		if err != nil {
+			if _, herr := txn.Get(append(entryKey(last)[:9], 'h')); herr == nil {
+				return ErrOldLayout
+			}
+			return nil // verification names the problem; appends refuse below
+		}
+		if r, err := DecodeEntry(entry); err == nil && r.Seq == last {
 			l.last = r
 		}
 		return nil
@@ -324,6 +335,10 @@ func (l *Ledger) Append(key ed25519.PrivateKey, payload []byte) (*Record, error)
 // with nothing left to sign beside it: 4,096 records left a core idle for 40 ms.
 const txnMaxRecords = 1024
 
+// bulkSyncRecords is how often, in records, a bulk AppendBatch syncs while it
+// runs (see AppendBatch).
+const bulkSyncRecords = 2 * txnMaxRecords
+
 // signRun is how many records a signing worker takes at a time: small enough that
 // the cores finish a chunk together, large enough that handing out work costs
 // nothing beside the signatures.
@@ -372,24 +387,41 @@ func (l *Ledger) AppendBatch(key ed25519.PrivateKey, payloads [][]byte) ([]*Reco
 			for r := range runs {
 				msg = signRecords(l.origin, key, r.recs, msg)
 				r.signed.Done()
+				// Let the commit goroutine in. Without this it waits for the
+				// scheduler to preempt a signer, falls behind, and commits its
+				// backlog alone at the end while a core idles.
+				runtime.Gosched()
 			}
 		}()
 	}
 	// At most two chunks wait for their signatures while one commits: that bounds
 	// the memory a batch of any length holds.
-	chunks := make(chan *chunk, 2)
+	chunks := make(chan *chunk, 8)
 	var failed atomic.Bool
 	done := make(chan error, 1)
 	go func() {
 		var err error
+		unsynced := 0
 		for c := range chunks {
 			c.signed.Wait()
-			if err == nil {
-				if err = l.commit(c.recs); err == nil {
-					out = append(out, c.recs...)
-				} else {
-					failed.Store(true)
+			if err != nil {
+				continue
+			}
+			if err = l.commit(c.recs); err == nil {
+				out = append(out, c.recs...)
+				unsynced += len(c.recs)
+				// In bulk mode Badger does not sync each commit. Sync every few
+				// transactions, while the cores sign the next ones, so that the
+				// sync that acknowledges the batch has little left to write.
+				if l.bulk && unsynced >= bulkSyncRecords {
+					if serr := l.db.Sync(); serr != nil {
+						err = fmt.Errorf("append: sync: %w", serr)
+					}
+					unsynced = 0
 				}
+			}
+			if err != nil {
+				failed.Store(true)
 			}
 		}
 		done <- err
@@ -484,15 +516,13 @@ func (l *Ledger) commit(recs []*Record) error {
 			return fmt.Errorf("append: tree hashes for record %d: %w", r.Seq, err)
 		}
 		base := tlog.StoredHashIndex(0, r.Seq)
-		packed := make([]byte, 0, len(hashes)*tlog.HashSize)
+		stored := make([]byte, 0, len(r.Entry)+len(hashes)*tlog.HashSize)
+		stored = append(stored, r.Entry...)
 		for i, h := range hashes {
 			hr.pending[base+int64(i)] = h
-			packed = append(packed, h[:]...)
+			stored = append(stored, h[:]...)
 		}
-		if err := txn.Set(hashesKey(r.Seq), packed); err != nil {
-			return err
-		}
-		if err := txn.Set(entryKey(r.Seq), r.Entry); err != nil {
+		if err := txn.Set(entryKey(r.Seq), stored); err != nil {
 			return err
 		}
 		if r.Seq > 0 {
@@ -538,7 +568,11 @@ func (l *Ledger) Get(seq int64) (*Record, error) {
 		if err != nil {
 			return err
 		}
-		r, err = DecodeEntry(v)
+		entry, _, err := splitStored(v)
+		if err != nil {
+			return fmt.Errorf("record %d: %w", seq, err)
+		}
+		r, err = DecodeEntry(entry)
 		if err == nil && r.Seq != seq {
 			err = fmt.Errorf("record stored at %d says it is %d", seq, r.Seq)
 		}
@@ -565,7 +599,11 @@ func (l *Ledger) Scan(from int64, fn func(*Record) error) error {
 			if err != nil {
 				return err
 			}
-			r, err := DecodeEntry(v)
+			entry, _, err := splitStored(v)
+			if err != nil {
+				return fmt.Errorf("record at key %d: %w", binary.BigEndian.Uint64(k[1:9]), err)
+			}
+			r, err := DecodeEntry(entry)
 			if err != nil {
 				return fmt.Errorf("record at key %d: %w", binary.BigEndian.Uint64(k[1:9]), err)
 			}

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/dgraph-io/badger/v4"
 
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -283,7 +287,7 @@ func TestStorageLayout(t *testing.T) {
 	var entries [][]byte
 	for _, x := range got {
 		if x.k[9] == 'r' {
-			entries = append(entries, x.v)
+			entries = append(entries, entryOf(x.v))
 		}
 	}
 	want := layout(t, entries)
@@ -302,5 +306,33 @@ func TestStorageLayout(t *testing.T) {
 	cps := dump(t, db, []byte("k/"))
 	if len(cps) != 1 || !bytes.Equal(cps[0].k, append([]byte("k/"), 0, 0, 0, 0, 0, 0, 0, 70)) {
 		t.Errorf("checkpoint keys = %q, want one, k/ and 70 as 8 bytes", cps)
+	}
+}
+
+// TestOpenOldLayout: a ledger written in the first release's layout, with each
+// record's tree hashes under a key of their own ("e" seq "h"), is refused with a
+// message that says what to do, not misread.
+func TestOpenOldLayout(t *testing.T) {
+	l, dir := newTestLedger(t, 5)
+	l.Close()
+	db := openBadger(t, dir)
+	update(t, db, func(txn *badger.Txn) error {
+		for _, x := range dump(t, db, []byte("e")) {
+			if x.k[9] != 'r' {
+				continue
+			}
+			if err := txn.Set(x.k, entryOf(x.v)); err != nil {
+				return err
+			}
+			if err := txn.Set(recKey(int64(binary.BigEndian.Uint64(x.k[1:9])), 'h'), hashesOf(x.v)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	db.Close()
+	_, err := Open(dir, nil)
+	if !errors.Is(err, ErrOldLayout) || !strings.Contains(err.Error(), "cairn restore") {
+		t.Fatalf("Open of a ledger in the old layout: %v, want ErrOldLayout naming the way out", err)
 	}
 }

@@ -15,8 +15,9 @@ import (
 // Badger key layout (FORMAT.md, "Storage"):
 //
 //	"a/origin"                    the ledger's origin line, written once
-//	"e" seq(8) "r"                the entry bytes of record seq
-//	"e" seq(8) "h"                the stored Merkle hashes completed by record seq, level 0 first
+//	"e" seq(8) "n"                the leaf hash of record seq+1 (see nextKey)
+//	"e" seq(8) "r"                the entry bytes of record seq, then the stored
+//	                              Merkle hashes it completes, level 0 first
 //	"k/" size(8)                  the signed checkpoint note for that tree size
 //
 // Everything one append writes sorts after everything already stored. This is the
@@ -33,13 +34,29 @@ func entryKey(seq int64) []byte {
 	return k
 }
 
-// hashesKey holds the stored Merkle hashes that record seq completes, all in one
-// value: the leaf (level 0), then each subtree it closes, level by level, 32
-// bytes each. One key instead of one per hash halves the keys an append writes.
-func hashesKey(seq int64) []byte {
-	k := entryKey(seq)
-	k[9] = 'h'
-	return k
+// maxStoredValue is the largest value stored under entryKey: an entry of
+// MaxPayload bytes and the most tree hashes a record can complete (64 levels).
+const maxStoredValue = MaxPayload + MinEntrySize + 64*tlog.HashSize
+
+// splitStored splits the value stored under entryKey into the entry and the
+// stored hashes that follow it. An entry's length is in its header; the hashes
+// are the rest, one or more whole hashes. Keeping them in one value instead of two
+// makes an append write two keys instead of three, which is a tenth of what a bulk
+// append costs (DESIGN.md, "Bulk appends").
+func splitStored(v []byte) (entry, hashes []byte, err error) {
+	if len(v) < MinEntrySize {
+		return nil, nil, fmt.Errorf("%w: stored value of %d bytes, the smallest entry has %d", ErrMalformed, len(v), MinEntrySize)
+	}
+	n := binary.BigEndian.Uint32(v[88:92])
+	if n > MaxPayload {
+		return nil, nil, fmt.Errorf("%w: payload length %d exceeds the limit of %d", ErrMalformed, n, MaxPayload)
+	}
+	size := headerSize + int(n) + signatureSize
+	if len(v) < size+tlog.HashSize || (len(v)-size)%tlog.HashSize != 0 {
+		return nil, nil, fmt.Errorf("%w: stored value of %d bytes holds a %d-byte entry and %d bytes of tree hashes, not a whole number of hashes (at least one)",
+			ErrMalformed, len(v), min(size, len(v)), max(len(v)-size, 0))
+	}
+	return v[:size], v[size:], nil
 }
 
 // hashLocation maps a tlog stored-hash index to the record that completed it and
@@ -88,11 +105,11 @@ func badgerOptions(dir string, bulk, compactOnClose bool) badger.Options {
 		// a transaction (at most 15% of the memtable) as a pointer.
 		WithValueThreshold(64 << 10).
 		// Value-log files as small as Badger allows: one must hold the largest
-		// entry (MaxPayload plus its header). Every open creates a new one, sparse,
+		// stored value (an entry of MaxPayload and its tree hashes). Every open creates a new one, sparse,
 		// and mmaps twice this size; the first touch of the mapping reads ahead
 		// into it, zero pages included (8 MiB of read-ahead on this machine's
 		// disk), and close truncates them away again.
-		WithValueLogFileSize(MaxPayload + MinEntrySize).
+		WithValueLogFileSize(maxStoredValue).
 		WithNumMemtables(2).
 		// Level-0 tables are compacted on close every compactEvery runs (see
 		// ledger.go); until then they wait, and no write stalls on them.
@@ -163,15 +180,19 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 		}
 		seq, level := hashLocation(x)
 		if seq != cachedSeq {
-			item, err := r.txn.Get(hashesKey(seq))
+			item, err := r.txn.Get(entryKey(seq))
 			if err != nil {
 				if errors.Is(err, badger.ErrKeyNotFound) {
-					return nil, fmt.Errorf("stored hashes of record %d are missing", seq)
+					return nil, fmt.Errorf("record %d, whose stored hashes are needed, is missing", seq)
 				}
 				return nil, err
 			}
-			if cached, err = item.ValueCopy(cached[:0]); err != nil {
+			v, err := item.ValueCopy(nil)
+			if err != nil {
 				return nil, err
+			}
+			if _, cached, err = splitStored(v); err != nil {
+				return nil, fmt.Errorf("record %d: %w", seq, err)
 			}
 			cachedSeq = seq
 		}

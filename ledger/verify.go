@@ -283,20 +283,6 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 				break
 			}
 			switch {
-			case k[9] == 'h' && len(k) == 10:
-				v, err := item.ValueCopy(nil)
-				if err != nil {
-					return err
-				}
-				if len(v) == 0 || len(v)%tlog.HashSize != 0 {
-					bad.report(seq, "stored tree hashes have %d bytes, not a whole number of hashes", len(v))
-					break
-				}
-				for level := 0; level*tlog.HashSize < len(v); level++ {
-					var h tlog.Hash
-					copy(h[:], v[level*tlog.HashSize:])
-					stored = append(stored, storedHash{level, h})
-				}
 			case k[9] == 'n' && len(k) == 10:
 				v, err := item.ValueCopy(nil)
 				if err != nil {
@@ -314,7 +300,17 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 				if err != nil {
 					return err
 				}
-				checkEntry(seq, v)
+				entry, hashes, err := splitStored(v)
+				if err != nil {
+					bad.report(seq, "%v", err)
+					break
+				}
+				for level := 0; level*tlog.HashSize < len(hashes); level++ {
+					var h tlog.Hash
+					copy(h[:], hashes[level*tlog.HashSize:])
+					stored = append(stored, storedHash{level, h})
+				}
+				checkEntry(seq, entry)
 				stored = stored[:0]
 				linked, next = next, nil
 				n++
@@ -324,8 +320,8 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		}
 		switch {
 		case stop():
-		case len(stored) > 0 || next != nil:
-			bad.report(n, "record is missing (only its tree hashes are stored)")
+		case next != nil:
+			bad.report(n, "record is missing (only its link to a successor is stored)")
 		case linked != nil:
 			bad.report(n, "record is missing: record %d links to it (records were removed from the end)", n-1)
 		}

@@ -39,7 +39,7 @@ func makeEntry(origin string, key ed25519.PrivateKey, seq int64, t time.Time, pr
 func unsignedHash(entry []byte) tlog.Hash { return sha256.Sum256(entry[:len(entry)-64]) }
 
 // layout returns the record key range that the entries imply, in key order: for each
-// record its stored tree hashes, the link to its successor, and its entry.
+// record the link to its successor, and its entry followed by its stored tree hashes.
 func layout(t testing.TB, entries [][]byte) []kv {
 	t.Helper()
 	var hashes []tlog.Hash
@@ -68,12 +68,11 @@ func layout(t testing.TB, entries [][]byte) []kv {
 		for _, h := range hs {
 			packed = append(packed, h[:]...)
 		}
-		out = append(out, kv{recKey(seq, 'h'), packed})
 		if i > 0 {
 			leaf := tlog.RecordHash(e)
 			out = append(out, kv{recKey(seq-1, 'n'), leaf[:]})
 		}
-		out = append(out, kv{recKey(seq, 'r'), e})
+		out = append(out, kv{recKey(seq, 'r'), append(append([]byte(nil), e...), packed...)})
 	}
 	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].k, out[j].k) < 0 })
 	return out
@@ -84,7 +83,7 @@ func entriesOf(t testing.TB, db *badger.DB) [][]byte {
 	var out [][]byte
 	for _, x := range dump(t, db, []byte("e")) {
 		if len(x.k) == 10 && x.k[9] == 'r' {
-			out = append(out, x.v)
+			out = append(out, entryOf(x.v))
 		}
 	}
 	return out
@@ -125,9 +124,20 @@ func deleteRecord(t testing.TB, db *badger.DB, seq int64, only byte) {
 	})
 }
 
+// setEntry replaces the entry of record seq, keeping the tree hashes stored after it.
 func setEntry(t testing.TB, db *badger.DB, seq int64, entry []byte) {
 	t.Helper()
-	update(t, db, func(txn *badger.Txn) error { return txn.Set(recKey(seq, 'r'), entry) })
+	update(t, db, func(txn *badger.Txn) error {
+		var hashes []byte
+		if item, err := txn.Get(recKey(seq, 'r')); err == nil {
+			v, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			hashes = hashesOf(v)
+		}
+		return txn.Set(recKey(seq, 'r'), append(bytes.Clone(entry), hashes...))
+	})
 }
 
 // signCheckpointNote signs a checkpoint body with the package's note signer.
