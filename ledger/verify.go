@@ -169,6 +169,9 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 						bad.report(r.Seq, "signature does not verify (key %s)", KeyID(r.Key))
 					}
 				}
+				// Let the reader in, so that it keeps every core fed rather
+				// than waiting for the scheduler to preempt a checker.
+				runtime.Gosched()
 			}
 		}()
 	}
@@ -184,7 +187,7 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		batch    []*Record
 		keys     = map[string]bool{}
 	)
-	const batchSize = 256
+	const batchSize = 64
 	// Every so many records, drop the table pages already read from memory, so
 	// that verification's memory does not grow with the ledger.
 	const releaseEvery = 8192
