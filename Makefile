@@ -28,12 +28,22 @@ unit:
 	$(GO) test -count=1 ./...
 
 # Every Fuzz* function in the tree, run for FUZZTIME each.
+#
+# Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
+# exceeded" at the moment FUZZTIME runs out, having found nothing (a race fixed in
+# Go 1.27, golang/go#75804). A run that fails that way without writing a failing
+# input is reported and not counted; any other failure, and any failing input,
+# stops the build.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$pkg >/tmp/cairn-fuzz.log 2>&1 || { cat /tmp/cairn-fuzz.log; exit 1; }; \
+	    if ! $(GO) test -run='^$$' -fuzz="^$$f\$$" -fuzztime=$(FUZZTIME) $$pkg >/tmp/cairn-fuzz.log 2>&1; then \
+	      if grep -q 'context deadline exceeded' /tmp/cairn-fuzz.log && ! grep -q 'Failing input written' /tmp/cairn-fuzz.log; then \
+	        echo "  stopped by Go's fuzz-deadline race (golang/go#75804), no failing input found"; \
+	      else cat /tmp/cairn-fuzz.log; exit 1; fi; \
+	    fi; \
 	  done; \
 	done
 
