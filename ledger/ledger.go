@@ -506,7 +506,7 @@ func signRecords(origin string, key ed25519.PrivateKey, recs []*Record, msg []by
 func (l *Ledger) commit(recs []*Record) error {
 	txn := l.db.NewTransaction(true)
 	defer txn.Discard()
-	hr := hashReader{txn: txn, pending: make(map[int64]tlog.Hash, 2*len(recs)+64)}
+	hr := hashReader{txn: txn, pendingFrom: tlog.StoredHashIndex(0, recs[0].Seq), pending: make([]tlog.Hash, 0, 2*len(recs)+64)}
 	for _, r := range recs {
 		if r.Seq != l.size {
 			return fmt.Errorf("append: internal error: record %d at size %d", r.Seq, l.size)
@@ -516,13 +516,15 @@ func (l *Ledger) commit(recs []*Record) error {
 		if err != nil {
 			return fmt.Errorf("append: tree hashes for record %d: %w", r.Seq, err)
 		}
-		base := tlog.StoredHashIndex(0, r.Seq)
-		stored := make([]byte, 0, len(r.Entry)+len(hashes)*tlog.HashSize)
-		stored = append(stored, r.Entry...)
-		for i, h := range hashes {
-			hr.pending[base+int64(i)] = h
+		// The entry was laid out with room for its hashes (encodeUnsigned): the
+		// stored value extends it in place, and r.Entry keeps its length. Every
+		// record here owns its entry's array (AppendBatch lays it out,
+		// appendEntries clones it), so nothing else lives in that room.
+		stored := r.Entry[:len(r.Entry):cap(r.Entry)]
+		for _, h := range hashes {
 			stored = append(stored, h[:]...)
 		}
+		hr.pending = append(hr.pending, hashes...)
 		if err := txn.Set(entryKey(r.Seq), stored); err != nil {
 			return err
 		}

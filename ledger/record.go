@@ -75,7 +75,9 @@ func SignedMessage(origin string, unsigned []byte) []byte {
 
 // encodeUnsigned lays out an entry without its signature and reserves room for it.
 func encodeUnsigned(seq int64, t time.Time, prev tlog.Hash, key ed25519.PublicKey, payload []byte) []byte {
-	e := make([]byte, headerSize, headerSize+len(payload)+signatureSize)
+	// Room for the signature, and for the tree hashes stored after the entry
+	// (storedHashCount), so that neither needs another allocation and copy.
+	e := make([]byte, headerSize, headerSize+len(payload)+signatureSize+storedHashCount(seq)*tlog.HashSize)
 	copy(e, entryMagic)
 	binary.BigEndian.PutUint64(e[8:], uint64(seq))
 	binary.BigEndian.PutUint64(e[16:], uint64(t.UnixNano()))

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
 	"path/filepath"
 
@@ -162,11 +163,20 @@ func txnBudget(bulk bool) int {
 	return 48 << 10
 }
 
+// storedHashCount is how many tree hashes record seq completes: its leaf, and
+// one more for each trailing 1 bit of seq (FORMAT.md, "Storage").
+func storedHashCount(seq int64) int {
+	return 1 + bits.TrailingZeros64(^uint64(seq))
+}
+
 // hashReader reads tlog stored hashes from a Badger transaction, looking first in
-// pending, the hashes of a batch not yet committed.
+// pending, the hashes of a transaction not yet committed: those with stored-hash
+// indexes pendingFrom, pendingFrom+1, and so on (a transaction's records complete
+// consecutive indexes).
 type hashReader struct {
-	txn     *badger.Txn
-	pending map[int64]tlog.Hash
+	txn         *badger.Txn
+	pendingFrom int64
+	pending     []tlog.Hash
 }
 
 func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
@@ -174,8 +184,8 @@ func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	var cachedSeq int64 = -1
 	var cached []byte
 	for i, x := range indexes {
-		if h, ok := r.pending[x]; ok {
-			out[i] = h
+		if x >= r.pendingFrom && x-r.pendingFrom < int64(len(r.pending)) {
+			out[i] = r.pending[x-r.pendingFrom]
 			continue
 		}
 		seq, level := hashLocation(x)
