@@ -64,6 +64,11 @@ func runHelper(mode string) int {
 		// Append records whose payload derives from their seq, printing each seq once
 		// Append has returned. os.Stdout is unbuffered: every line is one write(2).
 		perRecord := os.Getenv(helperModeEnv) == "reopen"
+		if perRecord {
+			// Rewrite the MANIFEST at every open, so that kills land in
+			// rewrites too.
+			maxManifestBytes = 0
+		}
 		var l *Ledger
 		for {
 			if l == nil {

@@ -36,7 +36,8 @@ func TestCrash(t *testing.T) {
 	var maxAcked int64 = -1
 	for round := range rounds {
 		// Half the rounds keep the ledger open; the others open and close it for
-		// every record, so that kills also land in Open and Close.
+		// every record, so that kills also land in Open and Close (and in the
+		// MANIFEST rewrite, which those helpers do at every open).
 		sub := "keep"
 		if round%2 == 1 {
 			sub = "reopen"
