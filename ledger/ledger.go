@@ -588,9 +588,8 @@ func (l *Ledger) Get(seq int64) (*Record, error) {
 // error. Records are decoded but not verified.
 func (l *Ledger) Scan(from int64, fn func(*Record) error) error {
 	return l.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte("e")
-		opts.PrefetchSize = 256
+		// No value prefetching (see Verify).
+		opts := badger.IteratorOptions{Prefix: []byte("e")}
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		for it.Seek(entryKey(from)); it.Valid(); it.Next() {

@@ -264,9 +264,10 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 	}
 
 	readErr := l.db.View(func(txn *badger.Txn) error {
-		io := badger.DefaultIteratorOptions
-		io.Prefix = []byte("e")
-		io.PrefetchSize = 512
+		// No value prefetching: values up to 64 KiB sit in the tables beside their
+		// keys, and Badger prefetches by starting a goroutine per item, which cost
+		// a tenth of the reader's time.
+		io := badger.IteratorOptions{Prefix: []byte("e")}
 		it := txn.NewIterator(io)
 		defer it.Close()
 		for it.Rewind(); it.Valid() && !stop(); it.Next() {
