@@ -275,14 +275,14 @@ func (l *Ledger) load() error {
 		if err != nil {
 			return err
 		}
-		entry, _, err := splitStored(v)
+		r, err := decodeStored(v)
 		if err != nil {
 			if _, herr := txn.Get(append(entryKey(last)[:9], 'h')); herr == nil {
 				return ErrOldLayout
 			}
 			return nil // verification names the problem; appends refuse below
 		}
-		if r, err := DecodeEntry(entry); err == nil && r.Seq == last {
+		if r.Seq == last {
 			l.last = r
 		}
 		return nil
@@ -573,12 +573,11 @@ func (l *Ledger) Get(seq int64) (*Record, error) {
 		if err != nil {
 			return err
 		}
-		entry, _, err := splitStored(v)
+		r, err = decodeStored(v)
 		if err != nil {
 			return fmt.Errorf("record %d: %w", seq, err)
 		}
-		r, err = DecodeEntry(entry)
-		if err == nil && r.Seq != seq {
+		if r.Seq != seq {
 			err = fmt.Errorf("record stored at %d says it is %d", seq, r.Seq)
 		}
 		return err
@@ -603,11 +602,7 @@ func (l *Ledger) Scan(from int64, fn func(*Record) error) error {
 			if err != nil {
 				return err
 			}
-			entry, _, err := splitStored(v)
-			if err != nil {
-				return fmt.Errorf("record at key %d: %w", binary.BigEndian.Uint64(k[1:9]), err)
-			}
-			r, err := DecodeEntry(entry)
+			r, err := decodeStored(v)
 			if err != nil {
 				return fmt.Errorf("record at key %d: %w", binary.BigEndian.Uint64(k[1:9]), err)
 			}

@@ -1,11 +1,9 @@
 package ledger
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,9 +35,13 @@ var maxManifestBytes = 16 << 10 // a variable for tests
 // any point leaves one complete MANIFEST or the other.
 func compactManifest(dir string) error {
 	path := filepath.Join(dir, badger.ManifestFilename)
-	old, err := os.ReadFile(path)
-	if err != nil || len(old) <= maxManifestBytes {
+	// Every open comes here: a small MANIFEST costs one stat, nothing more.
+	if fi, err := os.Stat(path); err != nil || fi.Size() <= int64(maxManifestBytes) {
 		return nil // a missing MANIFEST is Badger's to create or report
+	}
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read the storage manifest: %w", err)
 	}
 	m, complete, err := replayManifest(path)
 	if err != nil {
@@ -133,7 +135,7 @@ func writeSynced(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := io.Copy(f, bytes.NewReader(data)); err != nil {
+	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err
 	}

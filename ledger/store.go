@@ -42,8 +42,7 @@ const maxStoredValue = MaxPayload + MinEntrySize + 64*tlog.HashSize
 // splitStored splits the value stored under entryKey into the entry and the
 // stored hashes that follow it. An entry's length is in its header; the hashes
 // are the rest, one or more whole hashes. Keeping them in one value instead of two
-// makes an append write two keys instead of three, which is a tenth of what a bulk
-// append costs (DESIGN.md, "Bulk appends").
+// makes an append write two keys instead of three (DESIGN.md, "Bulk appends").
 func splitStored(v []byte) (entry, hashes []byte, err error) {
 	if len(v) < MinEntrySize {
 		return nil, nil, fmt.Errorf("%w: stored value of %d bytes, the smallest entry has %d", ErrMalformed, len(v), MinEntrySize)
@@ -58,6 +57,15 @@ func splitStored(v []byte) (entry, hashes []byte, err error) {
 			ErrMalformed, len(v), min(size, len(v)), max(len(v)-size, 0))
 	}
 	return v[:size], v[size:], nil
+}
+
+// decodeStored decodes the record in a value stored under entryKey.
+func decodeStored(v []byte) (*Record, error) {
+	entry, _, err := splitStored(v)
+	if err != nil {
+		return nil, err
+	}
+	return DecodeEntry(entry)
 }
 
 // hashLocation maps a tlog stored-hash index to the record that completed it and
@@ -106,10 +114,10 @@ func badgerOptions(dir string, bulk, compactOnClose bool) badger.Options {
 		// a transaction (at most 15% of the memtable) as a pointer.
 		WithValueThreshold(64 << 10).
 		// Value-log files as small as Badger allows: one must hold the largest
-		// stored value (an entry of MaxPayload and its tree hashes). Every open creates a new one, sparse,
-		// and mmaps twice this size; the first touch of the mapping reads ahead
-		// into it, zero pages included (8 MiB of read-ahead on this machine's
-		// disk), and close truncates them away again.
+		// stored value (an entry of MaxPayload and its tree hashes). Every open
+		// creates a new one, sparse, and mmaps twice this size; the first touch
+		// of the mapping reads ahead into it, zero pages included (8 MiB of
+		// read-ahead on this machine's disk), and close truncates them away.
 		WithValueLogFileSize(maxStoredValue).
 		WithNumMemtables(2).
 		// Level-0 tables are compacted on close every compactEvery runs (see
