@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -19,6 +20,26 @@ import (
 // TestCrash kills a process that appends records at random moments, and checks
 // after every kill that the ledger opens, verifies, and holds every record whose
 // Append had returned.
+// killAfter starts cmd, sends it SIGKILL after d and returns the lines it wrote to
+// standard output before it died, and its standard error. The caller waits for it.
+func killAfter(t *testing.T, cmd *exec.Cmd, d time.Duration) ([]string, *bytes.Buffer) {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan []string, 1)
+	go func() { lines <- readLines(out) }()
+	time.Sleep(d)
+	cmd.Process.Signal(syscall.SIGKILL)
+	return <-lines, &stderr
+}
+
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -44,22 +65,9 @@ func TestCrash(t *testing.T) {
 		}
 		cmd := helperCommand("crash-append", dir, "", 0)
 		cmd.Env = append(cmd.Env, helperModeEnv+"="+sub)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan []string, 1)
-		go func() { lines <- readLines(out) }()
 		sleep := time.Duration(5+rng.IntN(196)) * time.Millisecond
-		time.Sleep(sleep)
-		cmd.Process.Signal(syscall.SIGKILL)
-		got := <-lines
-		err = cmd.Wait()
+		got, stderr := killAfter(t, cmd, sleep)
+		err := cmd.Wait()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 			t.Fatalf("round %d: helper was not killed but ended: %v\n%s", round, err, stderr.Bytes())
 		}
@@ -276,20 +284,8 @@ func TestCrashDuringBulk(t *testing.T) {
 	acked := int64(0)
 	for round := range 4 {
 		cmd := helperCommand("bulk-forever", dir, "", 0)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan []string, 1)
-		go func() { lines <- readLines(out) }()
-		time.Sleep(time.Duration(150+rng.IntN(500)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		for _, line := range <-lines {
+		got, stderr := killAfter(t, cmd, time.Duration(150+rng.IntN(500))*time.Millisecond)
+		for _, line := range got {
 			if n, err := strconv.ParseInt(line, 10, 64); err == nil {
 				acked = max(acked, n)
 			}
