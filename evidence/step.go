@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -210,155 +209,51 @@ func HumanSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// Normalize fills in what follows from the kind (the actor of most steps, the
-// rejected candidates of a selection) and validates the step.
+// Normalize fills in what follows from the kind (the actor of most steps; a
+// selection's chosen file among its candidates, and the candidates not chosen;
+// an input's unknown permission) and validates the step. Only new steps are
+// normalized: a recorded step is checked as it is (Validate).
 func (s *Step) Normalize() error {
 	s.V = StepVersion
-	switch s.Kind {
-	case KindGenerate:
-		if s.By == "" {
-			s.By = ActorAI
-		}
-	case KindPrompt:
-		if s.By == "" {
-			s.By = ActorHuman
-		}
-	case KindSelect, KindEdit, KindSketch, KindInput, KindNote, KindDisclose, KindFinal, KindAsset, KindAssetSet:
-		if s.By == "" {
-			s.By = ActorHuman
-		}
+	if spec, ok := kindSpecs[s.Kind]; ok && s.By == "" && len(spec.by) > 0 {
+		s.By = spec.by[0]
 	}
-	if s.Kind == KindSelect && s.File != nil && len(s.Rejected) == 0 {
-		for _, f := range s.From {
-			if f.SHA256 != s.File.SHA256 {
-				s.Rejected = append(s.Rejected, f)
-			}
+	switch s.Kind {
+	case KindSelect:
+		// At least two candidates besides or including the chosen one.
+		if s.File != nil && len(s.From) >= 2 && !containsFile(s.From, *s.File) {
+			s.From = append([]FileRef{*s.File}, s.From...)
+		}
+		if s.File != nil && len(s.Rejected) == 0 {
+			s.Rejected = notChosen(s.From, *s.File)
+		}
+	case KindInput:
+		if s.Permission == "" {
+			s.Permission = "unknown"
 		}
 	}
 	return s.Validate()
 }
 
-// Validate checks that the step is complete and consistent for its kind.
-func (s *Step) Validate() error {
-	textName := "text"
-	if s.Kind == KindPrompt || s.Kind == KindNote {
-		textName = "the " + s.Kind
-	}
-	for _, f := range []struct{ name, v string }{
-		{textName, s.Text}, {"--why", s.Why}, {"--note", s.Note},
-	} {
-		if err := checkText(f.name, f.v, MaxTextBytes); err != nil {
-			return err
+func containsFile(fs []FileRef, f FileRef) bool {
+	for _, g := range fs {
+		if g.SHA256 == f.SHA256 {
+			return true
 		}
 	}
-	for _, f := range []struct{ name, v string }{
-		{"tool", s.Tool}, {"model", s.Model}, {"source", s.Source}, {"license", s.License},
-		{"where", s.Where}, {"title", s.Title}, {"owner", s.Owner}, {"contract", s.Contract},
-		{"name", s.Name}, {"email", s.Email},
-	} {
-		if err := checkText(f.name, f.v, 4096); err != nil {
-			return err
+	return false
+}
+
+// notChosen is every candidate of from whose hash is not the chosen file's, in
+// order (FORMAT.md §5.2).
+func notChosen(from []FileRef, chosen FileRef) []FileRef {
+	var out []FileRef
+	for _, f := range from {
+		if f.SHA256 != chosen.SHA256 {
+			out = append(out, f)
 		}
 	}
-	for k, v := range s.Params {
-		if err := checkText("parameter name", k, 256); err != nil {
-			return err
-		}
-		if err := checkText("parameter "+k, v, 64<<10); err != nil {
-			return err
-		}
-		if k == "" {
-			return inputErrorf("a parameter has an empty name; write --param name=value")
-		}
-	}
-	if s.By != "" {
-		if err := oneOf("--by", s.By, Actors); err != nil {
-			return err
-		}
-	}
-	needAsset := s.Kind != KindIdentity && s.Kind != KindRotate
-	if needAsset && !ValidAssetID(s.Asset) {
-		if s.Asset == "" {
-			return inputErrorf("no asset: name one with --asset ID, or choose the current one with: cairn use ID")
-		}
-		return inputErrorf("asset ID %q is not valid: use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit", s.Asset)
-	}
-	switch s.Kind {
-	case KindIdentity, KindRotate:
-		if s.Key == "" || s.Name == "" || s.Cert == "" {
-			return inputErrorf("%s needs a name, a key and a certificate", s.Kind)
-		}
-	case KindAsset, KindAssetSet:
-		if s.AssetKind != "" {
-			if err := oneOf("--kind", s.AssetKind, AssetKinds); err != nil {
-				return err
-			}
-		}
-		if s.Basis != "" {
-			if err := oneOf("--basis", s.Basis, Bases); err != nil {
-				return err
-			}
-		}
-		if s.TDM != "" {
-			if err := oneOf("--tdm", s.TDM, TDMChoices); err != nil {
-				return err
-			}
-		}
-	case KindPrompt:
-		if strings.TrimSpace(s.Text) == "" {
-			return inputErrorf("the prompt is empty; give its text as an argument, or - to read it from standard input")
-		}
-	case KindGenerate:
-		if len(s.Out) == 0 {
-			return inputErrorf("generate needs at least one output: --out FILE (repeat it for every candidate)")
-		}
-		if s.Tool == "" && s.Captured == nil {
-			return inputErrorf("generate needs the tool that made the files: --tool NAME (for example --tool midjourney)")
-		}
-	case KindSelect:
-		if s.File == nil {
-			return inputErrorf("select needs the chosen file: cairn select CHOSEN --from CANDIDATE...")
-		}
-		if len(s.From) < 2 {
-			return inputErrorf("select needs the candidates it chose among: --from FILE at least twice (the chosen one may be among them)")
-		}
-		found := false
-		for _, f := range s.From {
-			found = found || f.SHA256 == s.File.SHA256
-		}
-		if !found {
-			s.From = append([]FileRef{*s.File}, s.From...)
-		}
-	case KindEdit:
-		if s.Before == nil || s.After == nil {
-			return inputErrorf("edit needs both --before FILE and --after FILE")
-		}
-	case KindSketch, KindFinal:
-		if s.File == nil {
-			return inputErrorf("%s needs a FILE argument", s.Kind)
-		}
-	case KindInput:
-		if s.File == nil {
-			return inputErrorf("input needs a FILE argument")
-		}
-		if s.Permission == "" {
-			s.Permission = "unknown"
-		}
-		if err := oneOf("--permission", s.Permission, Permissions); err != nil {
-			return err
-		}
-	case KindNote:
-		if strings.TrimSpace(s.Text) == "" {
-			return inputErrorf("the note is empty")
-		}
-	case KindDisclose:
-		if _, err := time.Parse("2006-01-02", s.Date); err != nil {
-			return inputErrorf("--date %q is not a date; write YYYY-MM-DD", s.Date)
-		}
-	default:
-		return inputErrorf("unknown step kind %q; the kinds are %s", s.Kind, strings.Join(StepKinds, ", "))
-	}
-	return nil
+	return out
 }
 
 // Encode returns the step's canonical payload: compact JSON, fields in declaration
@@ -371,24 +266,6 @@ func (s *Step) Encode() ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
-}
-
-// DecodeStep parses a payload written by Encode. Unknown fields are an error: a
-// payload this version cannot fully read must not be summarised as if it could.
-func DecodeStep(payload []byte) (*Step, error) {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.DisallowUnknownFields()
-	var s Step
-	if err := dec.Decode(&s); err != nil {
-		return nil, fmt.Errorf("step payload: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("step payload: trailing data")
-	}
-	if s.V != StepVersion {
-		return nil, fmt.Errorf("step payload: version %d, this cairn reads version %d", s.V, StepVersion)
-	}
-	return &s, nil
 }
 
 // Files returns every file the step refers to, without duplicates.

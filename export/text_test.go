@@ -59,7 +59,8 @@ func TestHostileText(t *testing.T) {
 		strings.Repeat("many lines\n", 200),
 	}
 	for _, s := range texts {
-		record(t, f, &evidence.Step{Kind: evidence.KindNote, Asset: "poster", Text: s, Why: s, Tool: "tool 🦊"})
+		record(t, f, &evidence.Step{Kind: evidence.KindNote, Asset: "poster", Text: s})
+		record(t, f, &evidence.Step{Kind: evidence.KindPrompt, Asset: "poster", Text: s, Tool: "tool 🦊"})
 	}
 	pdf := f.export(t, Options{})
 	if _, err := VerifyPack(pdf); err != nil {
