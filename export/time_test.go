@@ -81,18 +81,18 @@ func TestPackCarriesTimeWitnessRotation(t *testing.T) {
 	}
 
 	// With the right root the TSA is checked; with another it fails.
-	rep, err = VerifyPackWith(pdf, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+	rep, err = VerifyPackWith(pdf, VerifyOptions{Trust: trustOf(f.tsa.pool(), f.wvkey)})
 	if err != nil {
 		t.Fatalf("VerifyPackWith(right root, witness key): %v", err)
 	}
-	if c := findCheck(rep, "timestamps"); !strings.Contains(c.Detail, "checked against the given roots") {
+	if c := findCheck(rep, "timestamps"); !strings.Contains(c.Detail, "checked against the roots from") {
 		t.Errorf("timestamps check: %q", c.Detail)
 	}
 	if !rep.Times[0].TSAChecked || rep.Times[0].Witness != f.wname || rep.Times[0].WitnessTime.IsZero() {
 		t.Errorf("record 0 with roots and witness key: %+v", rep.Times[0])
 	}
 	other := newTestTSA(t, "another TSA")
-	rep, err = VerifyPackWith(pdf, VerifyOptions{TSARoots: other.pool()})
+	rep, err = VerifyPackWith(pdf, VerifyOptions{Trust: trustOf(other.pool())})
 	if err == nil {
 		t.Fatal("a pack verified against roots its TSA does not chain to")
 	}
@@ -101,7 +101,7 @@ func TestPackCarriesTimeWitnessRotation(t *testing.T) {
 	}
 	// A witness key of the right name but another key does not verify.
 	wrong := newTimeFixture(t).wvkey
-	if _, err := VerifyPackWith(pdf, VerifyOptions{Witnesses: []string{wrong}}); err == nil || !strings.Contains(err.Error(), "cosignatures") {
+	if _, err := VerifyPackWith(pdf, VerifyOptions{Trust: trustOf(nil, wrong)}); err == nil || !strings.Contains(err.Error(), "cosignatures") {
 		t.Errorf("another witness key of the same name: %v", err)
 	}
 
@@ -156,7 +156,7 @@ func TestPackTimeTamper(t *testing.T) {
 		}
 		edit(&bd)
 		rep := &Report{}
-		verifyBundle(rep, bd.Encode(), f.id.Cert, nil, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+		verifyBundle(rep, bd.Encode(), f.id.Cert, nil, VerifyOptions{Trust: trustOf(f.tsa.pool(), f.wvkey)})
 		c := findCheck(rep, failing)
 		if rep.OK() || c == nil || c.OK {
 			t.Errorf("%s: want check %q to fail; checks: %+v", name, failing, rep.Checks)
@@ -164,7 +164,7 @@ func TestPackTimeTamper(t *testing.T) {
 	}
 	// Unaltered, the inner check passes: the failures below are the edits'.
 	rep := &Report{}
-	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{Trust: trustOf(f.tsa.pool(), f.wvkey)})
 	if !rep.OK() {
 		t.Fatalf("unaltered bundle: %+v", rep.Checks)
 	}
@@ -212,20 +212,19 @@ func TestPackTimeTamper(t *testing.T) {
 	if bd.Rotations[0].Index != f.rotation {
 		t.Fatalf("rotation at %d, want %d", bd.Rotations[0].Index, f.rotation)
 	}
-	pb, err := parseBundle(good)
-	if err != nil {
-		t.Fatal(err)
+	// The rule book's key states, after the pack's records.
+	rep = &Report{}
+	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{})
+	old := rep.Rules.Key(f.oldID.Public())
+	if old == nil || old.Retired != f.rotation {
+		t.Fatalf("old key state %+v, want retired by record %d", old, f.rotation)
 	}
-	keys := map[string]*keyState{string(f.oldID.Public()): {introduced: 0, retired: 3}}
-	if keys[string(f.oldID.Public())].usableAt(pb.recs[len(pb.recs)-1].index) {
-		t.Error("a key retired at record 3 is usable after it")
+	if old.InUseAt(f.rotation+1) || !old.InUseAt(f.rotation) || old.InUseAt(0) {
+		t.Error("a key may sign only after its introduction, up to and including its retiring rotation")
 	}
-	if !keys[string(f.oldID.Public())].usableAt(2) || keys[string(f.oldID.Public())].usableAt(0) {
-		t.Error("a key is usable only after its introduction and before its retirement")
-	}
-	// A checkpoint of 3 records ends just before the rotation at record 3: the
-	// old key may sign it, not a checkpoint of 4.
-	if ks := keys[string(f.oldID.Public())]; !ks.signsCheckpoint(3) || ks.signsCheckpoint(4) || ks.signsCheckpoint(0) {
+	// A checkpoint whose last record is the rotation may be signed by the old
+	// key (it vouches for the handover); a larger one may not.
+	if !old.MaySignCheckpoint(f.rotation+1) || old.MaySignCheckpoint(f.rotation+2) || old.MaySignCheckpoint(0) {
 		t.Error("a key signs checkpoints from its introduction up to and including its retiring rotation")
 	}
 
