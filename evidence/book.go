@@ -292,9 +292,26 @@ func (b *Book) Assets() []*AssetInfo {
 	return out
 }
 
-// AuthorName returns the name an identity record gave the key, if any.
+// AuthorName returns the name the signed record that introduced the key gives
+// its holder, or "". The cache only finds that record; the name is read from
+// the record itself, whose signature is checked.
 func (b *Book) AuthorName(pub ed25519.PublicKey) string {
-	return b.idx.Names[hex.EncodeToString(pub)]
+	seq, ok := b.idx.Keys[hex.EncodeToString(pub)]
+	if !ok {
+		return ""
+	}
+	r, err := b.Ledger.Get(seq)
+	if err != nil || !r.CheckSignature(b.Ledger.Origin()) {
+		return ""
+	}
+	s, err := DecodeStep(r.Payload)
+	if err != nil || (s.Kind != KindIdentity && s.Kind != KindRotate) {
+		return ""
+	}
+	if k, _, err := s.IntroducedKey(); err != nil || !k.Equal(pub) {
+		return ""
+	}
+	return s.Name
 }
 
 // Record validates the steps, stores nothing if any is invalid, introduces the

@@ -310,6 +310,17 @@ func TestPackDatedWhenMade(t *testing.T) {
 	if d := signed.Sub(later); d < -14*time.Hour || d > 14*time.Hour || signed.Minute() != later.Minute() || signed.Second() != later.Second() {
 		t.Errorf("pdfsig signing time %s, want the export time %s", signed, later)
 	}
+	// With the real clock: pdfsig's signing time (local time) is at or after
+	// the start of the export.
+	start := time.Now().Truncate(time.Second)
+	now := writeTemp(t, "now.pdf", f.export(t, Options{}))
+	m = regexp.MustCompile(`Signing Time: (.*)`).FindStringSubmatch(run(t, "pdfsig", now))
+	if m == nil {
+		t.Fatal("pdfsig shows no signing time")
+	}
+	if at, err := time.ParseInLocation("Jan 02 2006 15:04:05", strings.TrimSpace(m[1]), time.Local); err != nil || at.Before(start) {
+		t.Errorf("pdfsig signing time %q (%v) is before the export started (%s)", m[1], err, start)
+	}
 	info := run(t, "pdfinfo", path)
 	if !strings.Contains(info, "CreationDate:") {
 		t.Fatalf("pdfinfo shows no creation date:\n%s", info)

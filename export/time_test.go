@@ -2,13 +2,17 @@ package export
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
+	"github.com/cairn-ledger/cairn/internal/testtsa"
+	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
 
 // packBundle returns the evidence.json embedded in a pack.
@@ -247,5 +251,48 @@ func TestReadsV1Bundle(t *testing.T) {
 	}
 	if c := findCheck(rep, "timestamps"); c == nil || !strings.Contains(c.Detail, "ledger's own clock") {
 		t.Errorf("without tokens the report must say the times are the ledger's clock: %+v", c)
+	}
+}
+
+// TestBackdatedToken: a token whose time is before the records it covers (an
+// attacker's own TSA, its root trusted by the verifier) fails verify-pack.
+func TestBackdatedToken(t *testing.T) {
+	f := newFixture(t)
+	tsa, err := testtsa.StartAt("backdating TSA", func() time.Time { return time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsa.Close()
+	cp, err := f.book.Ledger.SignCheckpoint(f.id.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := rfc3161.Fetch(context.Background(), tsa.URL, cp.Note, nil, tsa.Roots())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.book.Ledger.PutTimestamp(cp.Size, tok.Response); err != nil {
+		t.Fatal(err)
+	}
+	// Export refuses to write a pack that would say so.
+	if _, err := Export(f.book, f.id, "poster", Options{}); err == nil || !strings.Contains(err.Error(), "earlier than record") {
+		t.Fatalf("export with a backdated token: %v", err)
+	}
+	bd, err := BuildBundle(f.book, "poster", cp, f.id.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, trust := range []*evidence.Trust{nil, trustOf(tsa.Roots())} {
+		rep := &Report{}
+		verifyBundle(rep, bd.Encode(), f.id.Cert, nil, VerifyOptions{Trust: trust})
+		c := findCheck(rep, "timestamps")
+		if rep.OK() || c == nil || c.OK || !strings.Contains(c.Detail, "2020-01-01") || !strings.Contains(c.Detail, "earlier than record") {
+			t.Errorf("trust %v: a backdated token passed: %+v", trust != nil, c)
+		}
+		for _, rt := range rep.Times {
+			if !rt.NoLaterThan.IsZero() {
+				t.Errorf("record %d is dated by the backdated token: %v", rt.Index, rt.NoLaterThan)
+			}
+		}
 	}
 }

@@ -167,7 +167,7 @@ lines before it are recorded, nothing after it is.`,
 				defer autoTimestamp(c, b, id)
 				if c.Bool("json") {
 					for i, r := range rs[len(rs)-len(steps):] {
-						if err := printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: steps[i]}); err != nil {
+						if err := printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: steps[i]}); err != nil {
 							return err
 						}
 					}
