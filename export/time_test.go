@@ -296,3 +296,41 @@ func TestBackdatedToken(t *testing.T) {
 		}
 	}
 }
+
+// TestBundleReadStrictly: the bundle has one reading (FORMAT.md §7.3): a field
+// name in another case, a field given twice, or a line break inside base64 is
+// refused, though encoding/json and Go's base64 would take them.
+func TestBundleReadStrictly(t *testing.T) {
+	f := newFixture(t)
+	good := packBundle(t, f.export(t, Options{}))
+	rep := &Report{}
+	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{})
+	if !rep.OK() {
+		t.Fatalf("unaltered bundle: %+v", rep.Checks)
+	}
+	var bd Bundle
+	json.Unmarshal(good, &bd)
+	entry := bd.Records[0].Entry
+	for _, c := range []struct {
+		name, old, new, want string
+	}{
+		{"Origin", `"origin":`, `"Origin":`, `unknown field "Origin"`},
+		{"asset twice", `"asset": "poster",`, `"asset": "poster", "asset": "poster",`, `"asset" appears twice`},
+		{"null", `"tsa_roots"`, `"tsa_roots": null, "x"`, ``},
+		{"newline in base64", entry, entry[:20] + `\n` + entry[20:], `white space`},
+	} {
+		bad := bytes.Replace(good, []byte(c.old), []byte(c.new), 1)
+		if bytes.Equal(bad, good) {
+			if c.want == "" {
+				continue // the field is absent in this bundle
+			}
+			t.Fatalf("%s: nothing replaced", c.name)
+		}
+		rep := &Report{}
+		verifyBundle(rep, bad, f.id.Cert, nil, VerifyOptions{})
+		ch := findCheck(rep, "evidence bundle")
+		if rep.OK() || ch == nil || ch.OK || !strings.Contains(ch.Detail, c.want) {
+			t.Errorf("%s: evidence bundle check %+v, want a failure saying %q", c.name, ch, c.want)
+		}
+	}
+}
