@@ -83,11 +83,8 @@ func (rb *RuleBook) Apply(r *ledger.Record) (*Step, error) {
 	if err := rb.ruleOnAsset(r, s); err != nil {
 		return nil, err
 	}
-	for _, f := range s.Files() {
-		if _, ok := rb.files[f.SHA256]; !ok {
-			rb.files[f.SHA256] = len(rb.uses)
-			rb.uses = append(rb.uses, FileUse{f, r.Seq})
-		}
+	if err := rb.ruleOnFiles(r, s); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -140,6 +137,9 @@ func (rb *RuleBook) introduce(r *ledger.Record, s *Step, k ed25519.PublicKey, ce
 	if err := CheckBinding(cert, k); err != nil {
 		return fmt.Errorf("%s record: %v", s.Kind, err)
 	}
+	if cert.Subject.CommonName != s.Name {
+		return fmt.Errorf("%s record names %q, its certificate %q; they must be the same person", s.Kind, s.Name, cert.Subject.CommonName)
+	}
 	ks := &KeyState{Key: k, Cert: cert, Name: s.Name, Email: s.Email, Introduced: r.Seq, IntroducedBy: by, Retired: -1}
 	rb.keys[string(k)] = ks
 	rb.order = append(rb.order, ks)
@@ -163,6 +163,24 @@ func (rb *RuleBook) ruleOnAsset(r *ledger.Record, s *Step) error {
 		}
 	}
 	rb.assets[s.Asset].apply(r, s)
+	return nil
+}
+
+// ruleOnFiles keeps the first record naming each stored file, and refuses a
+// step that gives a file another size than an earlier one did: one SHA-256 is
+// one file, and its size is checked once, against the first.
+func (rb *RuleBook) ruleOnFiles(r *ledger.Record, s *Step) error {
+	for _, f := range s.AllFiles() {
+		i, ok := rb.files[f.SHA256]
+		if !ok {
+			rb.files[f.SHA256] = len(rb.uses)
+			rb.uses = append(rb.uses, FileUse{f, r.Seq})
+			continue
+		}
+		if u := rb.uses[i]; u.Ref.Size != f.Size {
+			return fmt.Errorf("names file %s with %d bytes; record %d named it with %d", f.Short(), f.Size, u.Seq, u.Ref.Size)
+		}
+	}
 	return nil
 }
 
@@ -200,6 +218,15 @@ func (rb *RuleBook) whyNotSigner(note []byte) string {
 		return fmt.Sprintf(": it is signed by key %s, which record %d retired (key rotation) inside the checkpoint's tree", k.ID(), k.Retired)
 	}
 	return ""
+}
+
+// AllKeys returns every key introduced, retired ones included.
+func (rb *RuleBook) AllKeys() []ed25519.PublicKey {
+	out := make([]ed25519.PublicKey, len(rb.order))
+	for i, k := range rb.order {
+		out[i] = k.Key
+	}
+	return out
 }
 
 // Asset returns what the signed records say of an asset, or nil.

@@ -291,6 +291,18 @@ func (s *Step) Files() []FileRef {
 	return out
 }
 
+// AllFiles returns every file reference of the step, repeats included (the
+// rejected candidates are also among from): each is checked against the file.
+func (s *Step) AllFiles() []FileRef {
+	out := append(append(append(append([]FileRef{}, s.Out...), s.In...), s.From...), s.Rejected...)
+	for _, f := range []*FileRef{s.File, s.Before, s.After} {
+		if f != nil {
+			out = append(out, *f)
+		}
+	}
+	return out
+}
+
 // SortedParams returns the parameter names in order.
 func (s *Step) SortedParams() []string {
 	keys := make([]string, 0, len(s.Params))

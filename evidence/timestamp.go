@@ -82,7 +82,7 @@ func (b *Book) TimestampCheckpoint(ctx context.Context, size int64, url string, 
 	}
 	// Stored, such a token would make verification fail for good: say what is
 	// wrong now instead, while the ledger is still sound.
-	if err := CheckAttestedTime("the TSA's token", TokenBound(tok), size, last.Time); err != nil {
+	if err := ledger.CheckAttestedTime("the TSA's token", tok.Latest(), size, last.Time); err != nil {
 		return nil, fmt.Errorf("%w; this computer's clock is ahead of the TSA's: fix the clock (records are dated by it), nothing was stored", err)
 	}
 	if err := b.Ledger.PutTimestamp(size, tok.Response); err != nil {
@@ -156,9 +156,6 @@ type TrustedTime struct {
 	Anchor  Anchor
 }
 
-// TokenBound is the latest time a token allows: genTime plus its accuracy.
-func TokenBound(tok *rfc3161.Token) time.Time { return tok.Time.Add(tok.Accuracy).UTC() }
-
 // verifyTimestamps checks every stored token over its stored checkpoint note,
 // against roots when the verifier trusts some, and refuses a token earlier than
 // the records it covers (lastTime: the time of the last record below each size).
@@ -180,12 +177,12 @@ func (b *Book) verifyTimestamps(roots *Roots, lastTime map[int64]time.Time) ([]T
 			tok, err = rfc3161.VerifyUntrusted(resp, note)
 		}
 		if err == nil {
-			err = CheckAttestedTime("the timestamp", TokenBound(tok), size, lastTime[size])
+			err = ledger.CheckAttestedTime("the timestamp", tok.Latest(), size, lastTime[size])
 		}
 		if err != nil {
 			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("timestamp token for the checkpoint of %d records: %v", size, err)}
 		}
-		tt := TrustedTime{Size: size, Time: TokenBound(tok), TSA: tok.TSA, Checked: roots != nil}
+		tt := TrustedTime{Size: size, Time: tok.Latest(), TSA: tok.TSA, Checked: roots != nil}
 		if roots != nil {
 			tt.Anchor = roots.Anchor
 		}

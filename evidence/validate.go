@@ -232,7 +232,13 @@ func (s *Step) checkTexts() error {
 		if err := checkText("captured.from", c.From, 4096); err != nil {
 			return err
 		}
+		if c.From == "" {
+			return inputErrorf("captured.from is empty: say where the values were read")
+		}
 		for k, v := range c.Fields {
+			if err := checkText("captured field name", k, 256); err != nil {
+				return err
+			}
 			if err := checkText("captured field "+k, v, 64<<10); err != nil {
 				return err
 			}
@@ -289,8 +295,15 @@ func (s *Step) checkKind() error {
 // checkSelection is FORMAT.md §5.2: the chosen file is one of the candidates,
 // and the rejected ones are exactly the other candidates, in order.
 func (s *Step) checkSelection() error {
+	distinct := map[string]bool{}
+	for _, f := range s.From {
+		distinct[f.SHA256] = true
+	}
 	if len(s.From) < 2 {
 		return inputErrorf("%s", requiredHint["select.from"])
+	}
+	if len(distinct) < 2 {
+		return inputErrorf("the candidates are all the same file (SHA-256 %s): a choice needs at least two different ones", s.File.Short())
 	}
 	if !containsFile(s.From, *s.File) {
 		return inputErrorf("the chosen file %s is not among the candidates (from)", s.File.Short())

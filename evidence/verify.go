@@ -77,7 +77,7 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		rep.Steps[s.Kind]++
 		return nil
 	}
-	lr, err := b.Ledger.Verify(ledger.VerifyOptions{Since: opts.Since, Progress: opts.Progress, CheckRecord: check, CheckpointSigners: rb.CheckpointSigners})
+	lr, err := b.Ledger.Verify(ledger.VerifyOptions{Since: opts.Since, Progress: opts.Progress, CheckRecord: check, CheckpointSigners: rb.CheckpointSigners, KnownKeys: rb.AllKeys})
 	if ve, ok := err.(*ledger.VerifyError); ok && ve.Checkpoint != nil {
 		ve.Problem += rb.whyNotSigner(ve.Checkpoint)
 	}
@@ -165,18 +165,6 @@ func (b *Book) attestedSizes() (map[int64]bool, error) {
 	return out, nil
 }
 
-// CheckAttestedTime refuses a third party's time for a checkpoint that is
-// earlier than the last record the checkpoint covers, by that record's own
-// clock: a timestamp cannot prove that records existed before they were made.
-// Times are compared to the second (witness times have no fraction).
-func CheckAttestedTime(what string, at time.Time, size int64, last time.Time) error {
-	if at.Before(last.Truncate(time.Second)) {
-		return fmt.Errorf("%s on the checkpoint of %d records says %s, earlier than record %d (%s): a time before the records existed proves nothing, and this one is false",
-			what, size, at.UTC().Format(time.RFC3339), size-1, last.UTC().Format(time.RFC3339))
-	}
-	return nil
-}
-
 // verifyCosignatures checks each stored cosigned checkpoint against the witness
 // keys the verifier trusts. A cosignature by a witness not trusted is listed as
 // unchecked, never as valid.
@@ -188,11 +176,14 @@ func (b *Book) verifyCosignatures(trust *Trust, lastTime map[int64]time.Time) ([
 	var out []CheckedCosignature
 	for _, c := range stored {
 		cc := CheckedCosignature{Size: c.Size, Witness: c.Witness}
+		if err := witness.HasCosignatureLine(c.Note, c.Witness); err != nil {
+			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the stored cosignature of witness %s on the checkpoint of %d records: %v", c.Witness, c.Size, err)}
+		}
 		if a, ok := trust.Witness(c.Witness); ok {
 			v, _ := witness.NewVerifier(a.VKey) // LoadTrust parsed it
 			t, err := witness.CosignedAt(c.Note, v)
 			if err == nil {
-				err = CheckAttestedTime("witness "+c.Witness+"'s cosignature", t, c.Size, lastTime[c.Size])
+				err = ledger.CheckAttestedTime("witness "+c.Witness+"'s cosignature", t, c.Size, lastTime[c.Size])
 			}
 			if err != nil {
 				return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("cosignature of witness %s on the checkpoint of %d records: %v", c.Witness, c.Size, err)}

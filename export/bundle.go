@@ -270,6 +270,8 @@ func parseCheckpoints(in []BundleCheckpoint, anchor *ledger.Checkpoint) ([]*pars
 			return nil, fmt.Errorf("%s: %d cosignatures, more than the limit of %d", where, len(bc.Cosignatures), maxCosignatures)
 		case cp.Size == anchor.Size && bc.Timestamp == "" && len(bc.Cosignatures) == 0:
 			return nil, fmt.Errorf("%s: the anchor is listed without a timestamp or a cosignature", where)
+		case cp.Size == anchor.Size && bc.Note != string(anchor.Note):
+			return nil, fmt.Errorf("%s: the note is not the anchor's, byte for byte", where)
 		}
 		last = cp.Size
 		p := &parsedCheckpoint{note: []byte(bc.Note), cp: cp, proof: make(tlog.TreeProof, len(bc.Consistency)), cosigs: bc.Cosignatures}

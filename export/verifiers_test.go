@@ -170,6 +170,7 @@ func archiveVerdict(t *testing.T, s *scenario, restore bool) int64 {
 	opts := archive.Options{
 		CheckRecord:       func(r *ledger.Record) error { _, err := rb.Apply(r); return err },
 		CheckpointSigners: rb.CheckpointSigners,
+		KnownKeys:         rb.AllKeys,
 	}
 	if restore {
 		_, err = archive.Restore(&buf, filepath.Join(t.TempDir(), "ledger"), func(r io.Reader) (string, error) {

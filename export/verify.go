@@ -458,13 +458,13 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 				tok, err = rfc3161.VerifyUntrusted(pc.token, pc.note)
 			}
 			if err == nil {
-				err = evidence.CheckAttestedTime("the timestamp", evidence.TokenBound(tok), pc.cp.Size, last)
+				err = ledger.CheckAttestedTime("the timestamp", tok.Latest(), pc.cp.Size, last)
 			}
 			if err != nil {
 				rep.fail("timestamps", "token on the checkpoint of %d records: %v", pc.cp.Size, err)
 				tokOK = false
 			} else {
-				tc := &TokenCheck{Time: evidence.TokenBound(tok), TSA: tok.TSA, Checked: trust.TSA != nil, Qualified: tok.Qualified}
+				tc := &TokenCheck{Time: tok.Latest(), TSA: tok.TSA, Checked: trust.TSA != nil, Qualified: tok.Qualified}
 				if tc.Checked {
 					tc.Anchor = trust.TSA.Anchor
 				} else if packRoots != nil {
@@ -486,12 +486,17 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 				cosOK = false
 				continue
 			}
+			if err := witness.HasCosignatureLine([]byte(cs.Note), cs.Witness); err != nil {
+				rep.fail("cosignatures", "checkpoint of %d records: %v", pc.cp.Size, err)
+				cosOK = false
+				continue
+			}
 			cc := CosignatureCheck{Witness: cs.Witness}
 			if a, ok := trust.Witness(cs.Witness); ok {
 				v, _ := witness.NewVerifier(a.VKey) // LoadTrust parsed it
 				t, err := witness.CosignedAt([]byte(cs.Note), v)
 				if err == nil {
-					err = evidence.CheckAttestedTime(cs.Witness+"'s cosignature", t, pc.cp.Size, last)
+					err = ledger.CheckAttestedTime(cs.Witness+"'s cosignature", t, pc.cp.Size, last)
 				}
 				if err != nil {
 					rep.fail("cosignatures", "checkpoint of %d records: %v", pc.cp.Size, err)
@@ -679,7 +684,7 @@ func openCheckpoint(note []byte, origin string, rb *evidence.RuleBook) (*ledger.
 	if c.Origin != origin {
 		return nil, fmt.Errorf("checkpoint is for %s, the bundle says %s", c.Origin, origin)
 	}
-	cp, err := ledger.OpenCheckpoint(note, rb.CheckpointSigners(c.Size)...)
+	cp, err := ledger.OpenCheckpointAmong(note, rb.CheckpointSigners(c.Size), rb.AllKeys())
 	if err != nil {
 		return nil, fmt.Errorf("%v (only keys introduced inside its tree and not retired there may sign it)", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
@@ -122,6 +123,21 @@ func OpenCheckpoint(text []byte, keys ...ed25519.PublicKey) (*Checkpoint, error)
 	return c, nil
 }
 
+// OpenCheckpointAmong is OpenCheckpoint for a ledger whose keys are known: the
+// note must be signed by one of permitted (the keys that may sign a checkpoint
+// of its size), and a signature line by any of known that does not verify
+// makes it invalid, as a line that fails under a known key does in C2SP
+// signed-note. Lines of keys outside known are ignored, as signed-note says.
+func OpenCheckpointAmong(text []byte, permitted, known []ed25519.PublicKey) (*Checkpoint, error) {
+	if _, err := OpenCheckpoint(text, known...); err != nil {
+		var bad *note.InvalidSignatureError
+		if errors.As(err, &bad) {
+			return nil, fmt.Errorf("checkpoint: the signature line of %s (key hash %08x) does not verify", bad.Name, bad.Hash)
+		}
+	}
+	return OpenCheckpoint(text, permitted...)
+}
+
 // SignCheckpoint signs a checkpoint of the current tree with key, stores it, and
 // returns it with its note.
 func (l *Ledger) SignCheckpoint(key ed25519.PrivateKey) (*Checkpoint, error) {
@@ -187,4 +203,17 @@ func NoteVerifier(name string, pub ed25519.PublicKey) note.Verifier {
 		panic(err)
 	}
 	return v
+}
+
+// CheckAttestedTime refuses a third party's time for a checkpoint of size
+// records that is earlier than the last record it covers, by that record's own
+// clock (last): a timestamp or a cosignature cannot show that records existed
+// before they were made, and one that says so is false (FORMAT.md §3.1 rule 8).
+// Times are compared to the second: witness times have no fraction.
+func CheckAttestedTime(what string, at time.Time, size int64, last time.Time) error {
+	if at.Before(last.Truncate(time.Second)) {
+		return fmt.Errorf("%s on the checkpoint of %d records says %s, earlier than record %d (%s): a time before the records existed proves nothing, and this one is false",
+			what, size, at.UTC().Format(time.RFC3339), size-1, last.UTC().Format(time.RFC3339))
+	}
+	return nil
 }

@@ -28,6 +28,9 @@ type VerifyOptions struct {
 	// size records (the domain decides; FORMAT.md §3). Nil: any key that signed
 	// a record.
 	CheckpointSigners func(size int64) []ed25519.PublicKey
+	// KnownKeys, if set, returns every key the domain knows of: a checkpoint
+	// line by one of them that does not verify makes the checkpoint invalid.
+	KnownKeys func() []ed25519.PublicKey
 }
 
 // VerifyReport describes a ledger that verified.
@@ -114,18 +117,22 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		opts.Progress(n)
 	}
 
-	signers := func(size int64) []ed25519.PublicKey {
+	open := func(note []byte, size int64) (*Checkpoint, error) {
+		permitted, known := rep.Keys, rep.Keys
 		if opts.CheckpointSigners != nil {
-			return opts.CheckpointSigners(size)
+			permitted = opts.CheckpointSigners(size)
 		}
-		return rep.Keys
+		if opts.KnownKeys != nil {
+			known = opts.KnownKeys()
+		}
+		return OpenCheckpointAmong(note, permitted, known)
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i].c.Size < cps[j].c.Size })
 	for _, cp := range cps {
 		if cp.c.Size > n {
 			return nil, &VerifyError{Seq: n, Problem: fmt.Sprintf("record is missing: a stored checkpoint covers %d records, the ledger ends after %d (records were removed from the end)", cp.c.Size, n)}
 		}
-		c, err := OpenCheckpoint(cp.note, signers(cp.c.Size)...)
+		c, err := open(cp.note, cp.c.Size)
 		if err != nil {
 			return nil, &VerifyError{Seq: -1, Problem: "stored " + err.Error(), Checkpoint: cp.note}
 		}
@@ -141,7 +148,7 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		if since.Size > n {
 			return nil, &VerifyError{Seq: -1, Problem: fmt.Sprintf("rollback: the earlier checkpoint covers %d records, but the ledger has only %d; records were removed or this is an older copy", since.Size, n)}
 		}
-		c, err := OpenCheckpoint(opts.Since, signers(since.Size)...)
+		c, err := open(opts.Since, since.Size)
 		if err != nil {
 			return nil, &VerifyError{Seq: -1, Problem: "the earlier checkpoint: " + err.Error()}
 		}

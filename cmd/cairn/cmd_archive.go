@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 
 	"github.com/urfave/cli/v2"
 
@@ -130,6 +131,7 @@ func archiveOptions(rb *evidence.RuleBook, progress func(int64)) archive.Options
 	return archive.Options{
 		CheckRecord:       func(r *ledger.Record) error { _, err := rb.Apply(r); return err },
 		CheckpointSigners: rb.CheckpointSigners,
+		KnownKeys:         rb.AllKeys,
 		Progress:          progress,
 	}
 }
@@ -138,6 +140,16 @@ func archiveOptions(rb *evidence.RuleBook, progress func(int64)) archive.Options
 // another size.
 func missingFiles(rb *evidence.RuleBook, have map[string]int64) []string {
 	var out []string
+	named := map[string]bool{}
+	for _, u := range rb.Files() {
+		named[u.Ref.SHA256] = true
+	}
+	for sum := range have {
+		if !named[sum] {
+			out = append(out, fmt.Sprintf("member files/%s: no step names it; an archive holds only files its records name", sum))
+		}
+	}
+	sort.Strings(out)
 	for _, u := range rb.Files() {
 		n, ok := have[u.Ref.SHA256]
 		switch {

@@ -50,7 +50,7 @@ someone else has seen. Check its signature with the key from cairn id --vkey.`,
 					tokErr = fmt.Errorf("checkpoint signed and stored, but not timestamped: %w; retry with: cairn timestamp --pending", err)
 				} else {
 					resp = tok.Response
-					fmt.Fprintf(c.App.ErrWriter, "timestamped: these %d records existed no later than %s (TSA: %s)\n", cp.Size, tok.Time.UTC().Format(time.RFC3339), tok.TSA)
+					fmt.Fprintf(c.App.ErrWriter, "timestamped: these %d records existed no later than %s (TSA: %s)\n", cp.Size, tok.Latest().Format(time.RFC3339), tok.TSA)
 				}
 			}
 			if out := c.String("out"); out != "" {

@@ -55,7 +55,7 @@ func autoTimestamp(c *cli.Context, b *evidence.Book, id *evidence.Identity) {
 		fmt.Fprintf(c.App.ErrWriter, "cairn: step recorded; timestamp queued (%v). It is retried by the next command, or now with: cairn timestamp --pending\n", err)
 		return
 	}
-	fmt.Fprintf(c.App.ErrWriter, "timestamped: the %d records existed no later than %s (TSA: %s)\n", size, tok.Time.UTC().Format(time.RFC3339), tok.TSA)
+	fmt.Fprintf(c.App.ErrWriter, "timestamped: the %d records existed no later than %s (TSA: %s)\n", size, tok.Latest().Format(time.RFC3339), tok.TSA)
 }
 
 func cmdTimestamp() *cli.Command {
@@ -131,7 +131,7 @@ func printToken(c *cli.Context, size int64, tok *rfc3161.Token, trusted bool) {
 		trust = "TSA not checked against trusted roots (configure them: cairn config tsa.roots FILE)"
 	}
 	fmt.Fprintf(c.App.Writer, "timestamped the checkpoint of %d records: they existed no later than %s\n  TSA %s; %s\n",
-		size, tok.Time.UTC().Format(time.RFC3339), tok.TSA, trust)
+		size, tok.Latest().Format(time.RFC3339), tok.TSA, trust)
 }
 
 // tsaSettings returns the TSA URL and roots from the flags, else the config.

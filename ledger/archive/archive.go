@@ -129,6 +129,7 @@ func parseManifest(data []byte) (*Manifest, error) {
 	}
 	seen := map[string]bool{}
 	checkpoints := map[int64]bool{}
+	order := memberOrder{}
 	for i, mb := range m.Members {
 		if !memberName.MatchString(mb.Name) {
 			return nil, fmt.Errorf("member %d: invalid name %q", i, mb.Name)
@@ -194,11 +195,54 @@ func parseManifest(data []byte) (*Manifest, error) {
 		if mb.Kind != KindCosignature && mb.Witness != "" {
 			return nil, fmt.Errorf("member %q: witness is only for cosignatures", mb.Name)
 		}
+		if err := order.next(mb); err != nil {
+			return nil, err
+		}
 	}
 	if !checkpoints[m.Size] {
 		return nil, fmt.Errorf("no checkpoint covers all %d records; an archive is anchored by one", m.Size)
 	}
 	return &m, nil
+}
+
+// memberOrder checks FORMAT.md §8's order of members: records; checkpoints by
+// size; timestamps by size; cosignatures by size, numbered from 0 for each size,
+// one per witness; files by SHA-256. One archive has one layout.
+type memberOrder struct {
+	rank      int
+	last      Member
+	cosigN    int
+	witnesses map[string]bool
+}
+
+var kindRank = map[string]int{KindRecords: 0, KindCheckpoint: 1, KindTimestamp: 2, KindCosignature: 3, KindFile: 4}
+
+func (o *memberOrder) next(mb Member) error {
+	r := kindRank[mb.Kind]
+	sameKind := r == o.rank && o.last.Kind != ""
+	switch {
+	case r < o.rank:
+		return fmt.Errorf("member %q (%s) comes after the %s members; the order is records, checkpoints, timestamps, cosignatures, files", mb.Name, mb.Kind, o.last.Kind)
+	case mb.Kind == KindCosignature:
+		if !sameKind || mb.TreeSize != o.last.TreeSize {
+			o.cosigN, o.witnesses = 0, map[string]bool{}
+		}
+		if sameKind && mb.TreeSize < o.last.TreeSize {
+			return fmt.Errorf("member %q comes after cosignatures of a larger checkpoint", mb.Name)
+		}
+		if mb.Name != cosignatureName(mb.TreeSize, o.cosigN) {
+			return fmt.Errorf("member %q should be named %q: cosignatures of one checkpoint are numbered from 0", mb.Name, cosignatureName(mb.TreeSize, o.cosigN))
+		}
+		if o.witnesses[mb.Witness] {
+			return fmt.Errorf("member %q: a second cosignature by %s of the same checkpoint", mb.Name, mb.Witness)
+		}
+		o.witnesses[mb.Witness] = true
+		o.cosigN++
+	case sameKind && mb.Name <= o.last.Name:
+		return fmt.Errorf("member %q comes after %q; %s members are in ascending order", mb.Name, o.last.Name, mb.Kind)
+	}
+	o.rank, o.last = r, mb
+	return nil
 }
 
 // A Problem is one thing wrong with an archive: the member it is in, the record

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/ledger"
+	"github.com/cairn-ledger/cairn/ledger/witness"
 )
 
 // fixture is a book with files, two checkpoints, a stored timestamp token and a
@@ -74,7 +75,11 @@ func newFixture(t testing.TB, notes int) *fixture {
 		t.Fatal(err)
 	}
 	_, wkey, _ := ed25519.GenerateKey(rand.Reader)
-	cosigned, err := note.Sign(&note.Note{Text: cp.Body()}, ledger.NoteSigner(cp.Origin, id.Key), ledger.NoteSigner("witness.example/w1", wkey))
+	cosigner, err := witness.NewCosigner("witness.example/w1", wkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cosigned, err := note.Sign(&note.Note{Text: cp.Body()}, ledger.NoteSigner(cp.Origin, id.Key), cosigner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,8 +332,15 @@ func TestStrictLayout(t *testing.T) {
 				h.Uname = "mallory"
 			}
 		}), "manifest.json", `owner "mallory"`},
+		{"another group", rewrite(func(i int, h *tar.Header) {
+			if i == 2 {
+				h.Gname = "staff"
+			}
+		}), "checkpoints/", `group "staff"`},
 		{"data after the end", append(bytes.Clone(data), []byte("hidden text")...), "", "data follows the end"},
 		{"zeros after the end", append(bytes.Clone(data), make([]byte, 1024)...), "", "data follows the end"},
+		{"no end blocks", data[:len(data)-1024], "", "does not end with the two zero blocks"},
+		{"one end block", data[:len(data)-512], "", "does not end with the two zero blocks"},
 	} {
 		_, err := Verify(bytes.NewReader(c.data), Options{})
 		var ae *Error

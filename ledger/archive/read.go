@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
+	"github.com/cairn-ledger/cairn/ledger/witness"
 )
 
 // Options controls Verify and Restore.
@@ -33,6 +34,9 @@ type Options struct {
 	// CheckpointSigners, if set, returns the keys that may sign a checkpoint
 	// of size records (the domain decides). Nil: any key that signed a record.
 	CheckpointSigners func(size int64) []ed25519.PublicKey
+	// KnownKeys, if set, returns every key the domain knows of: a checkpoint
+	// line by one of them that does not verify makes the checkpoint invalid.
+	KnownKeys func() []ed25519.PublicKey
 }
 
 // A Report describes an archive that verified.
@@ -96,6 +100,7 @@ type reader struct {
 	problems []Problem
 	rep      *Report
 	rootAt   map[int64]tlog.Hash
+	timeAt   map[int64]time.Time // the time of the last record below each checkpoint size
 	notes    map[int64]*ledger.Checkpoint // verified checkpoints by size
 }
 
@@ -108,7 +113,7 @@ func (rd *reader) report(member string, seq int64, format string, args ...any) {
 }
 
 func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
-	rd := &reader{opts: opts, rs: rs, rep: &Report{Files: map[string]int64{}}, rootAt: map[int64]tlog.Hash{}, notes: map[int64]*ledger.Checkpoint{}}
+	rd := &reader{opts: opts, rs: rs, rep: &Report{Files: map[string]int64{}}, rootAt: map[int64]tlog.Hash{}, timeAt: map[int64]time.Time{}, notes: map[int64]*ledger.Checkpoint{}}
 	if rs != nil {
 		defer func() {
 			if rs.l != nil {
@@ -119,7 +124,10 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 		}()
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
-	tr := tar.NewReader(br)
+	// The count says where the tar reader is, so that the end can be checked:
+	// Go's reader takes a file that simply stops after a member as ended.
+	cr := &countingReader{r: br}
+	tr := tar.NewReader(cr)
 	hdr, err := tr.Next()
 	if err != nil {
 		return nil, &Error{[]Problem{{ManifestName, -1, "cannot read the first tar header (not a tar archive, or cut short): " + tarProblem(err)}}}
@@ -137,6 +145,7 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 	if err != nil {
 		return nil, &Error{[]Problem{{ManifestName, -1, tarProblem(err)}}}
 	}
+	dataEnd := blockEnd(cr.n)
 	m, err := parseManifest(data)
 	if err != nil {
 		return nil, &Error{[]Problem{{ManifestName, -1, err.Error()}}}
@@ -160,8 +169,11 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			// FORMAT.md §8: nothing follows the two zero blocks that end it.
-			if n, _ := io.CopyN(io.Discard, br, 1); n > 0 {
+			// FORMAT.md §8: the tar ends in two zero blocks, and nothing
+			// follows them.
+			if cr.n != dataEnd+2*blockSize {
+				rd.report("", -1, "the archive does not end with the two zero blocks of the tar format (it was cut short)")
+			} else if n, _ := io.CopyN(io.Discard, br, 1); n > 0 {
 				rd.report("", -1, "data follows the end of the archive (the two zero blocks); it is not part of a cairn archive")
 			}
 			break
@@ -207,6 +219,7 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 			rd.report(mb.Name, -1, "%s", tarProblem(err))
 			break
 		}
+		dataEnd = blockEnd(cr.n)
 		if got := hex.EncodeToString(h.Sum(nil)); got != mb.SHA256 {
 			rd.report(mb.Name, -1, "content hashes to %s, the manifest says %s (the member was changed)", got[:16]+"…", mb.SHA256[:16]+"…")
 		}
@@ -235,6 +248,23 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 	return rd.rep, nil
 }
 
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+const blockSize = 512
+
+// blockEnd rounds a position up to the end of its tar block.
+func blockEnd(n int64) int64 { return (n + blockSize - 1) / blockSize * blockSize }
+
 // sparse reports whether a member is a sparse file: its holes read as zeros
 // that are not in the archive, so a small damaged archive could make a reader
 // hash gigabytes. cairn never writes one.
@@ -256,8 +286,8 @@ func headerProblem(hdr *tar.Header) string {
 	switch {
 	case hdr.Mode != 0o444:
 		return fmt.Sprintf("mode %04o, a cairn archive's members have mode 0444", hdr.Mode)
-	case hdr.Uname != memberOwner:
-		return fmt.Sprintf("owner %q, a cairn archive's members belong to %q", hdr.Uname, memberOwner)
+	case hdr.Uname != memberOwner || hdr.Gname != memberOwner:
+		return fmt.Sprintf("owner %q and group %q; a cairn archive's members belong to %q", hdr.Uname, hdr.Gname, memberOwner)
 	}
 	return ""
 }
@@ -283,11 +313,14 @@ func (rd *reader) member(mb Member, body io.Reader) error {
 		if !ok {
 			return nil
 		}
-		signers := rd.rep.Keys
+		permitted, known := rd.rep.Keys, rd.rep.Keys
 		if rd.opts.CheckpointSigners != nil {
-			signers = rd.opts.CheckpointSigners(mb.TreeSize)
+			permitted = rd.opts.CheckpointSigners(mb.TreeSize)
 		}
-		c, err := ledger.OpenCheckpoint(note, signers...)
+		if rd.opts.KnownKeys != nil {
+			known = rd.opts.KnownKeys()
+		}
+		c, err := ledger.OpenCheckpointAmong(note, permitted, known)
 		switch {
 		case err != nil:
 			rd.report(mb.Name, -1, "%v", err)
@@ -315,7 +348,11 @@ func (rd *reader) member(mb Member, body io.Reader) error {
 			rd.report(mb.Name, -1, "timestamp token for the checkpoint of size %d, which did not verify", mb.TreeSize)
 			return nil
 		}
-		if _, err := rfc3161.VerifyUntrusted(tok, cp.Note); err != nil {
+		t, err := rfc3161.VerifyUntrusted(tok, cp.Note)
+		if err == nil {
+			err = ledger.CheckAttestedTime("the timestamp", t.Latest(), mb.TreeSize, rd.timeAt[mb.TreeSize])
+		}
+		if err != nil {
 			rd.report(mb.Name, -1, "%v", err)
 			return nil
 		}
@@ -337,6 +374,8 @@ func (rd *reader) member(mb Member, body io.Reader) error {
 			rd.report(mb.Name, -1, "%v", err)
 		case c.Body() != cp.Body():
 			rd.report(mb.Name, -1, "the cosigned text is not the checkpoint of size %d", mb.TreeSize)
+		case witness.HasCosignatureLine(note, mb.Witness) != nil:
+			rd.report(mb.Name, -1, "%v", witness.HasCosignatureLine(note, mb.Witness))
 		default:
 			rd.rep.Cosigned++
 			if rd.rs != nil && len(rd.problems) == 0 {
@@ -398,12 +437,14 @@ func (rd *reader) records(mb Member, body io.Reader) error {
 			chk.Report(chk.Size(), "%v", err)
 			break
 		}
-		if r, _ := chk.Add(entry); r == nil {
+		r, _ := chk.Add(entry)
+		if r == nil {
 			break
 		}
 		seq := chk.Size()
 		if _, ok := rd.rootAt[seq]; ok {
 			rd.rootAt[seq] = chk.Root()
+			rd.timeAt[seq] = r.Time
 		}
 		if seq%256 == 0 && rd.opts.Progress != nil {
 			rd.opts.Progress(seq)

@@ -389,3 +389,14 @@ func checkSigningCertificate(p7 *pkcs7.PKCS7, signer *x509.Certificate) error {
 	}
 	return errors.New("timestamp: token lacks the ESS signing-certificate attribute that binds the TSA certificate")
 }
+
+// Latest is the latest time the token allows for the data it is over: genTime
+// plus the accuracy the token states, rounded up to the whole second, so that
+// a time printed to the second never claims more than the token proves.
+func (t *Token) Latest() time.Time {
+	at := t.Time.Add(t.Accuracy).UTC()
+	if r := at.Truncate(time.Second); !r.Equal(at) {
+		at = r.Add(time.Second)
+	}
+	return at
+}

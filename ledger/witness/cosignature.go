@@ -226,3 +226,24 @@ func CosignedAt(text []byte, v note.Verifier) (time.Time, error) {
 	}
 	return time.Time{}, fmt.Errorf("witness: note is not cosigned by %s", v.Name())
 }
+
+// HasCosignatureLine checks, without the witness's key, that the note carries a
+// signature line by the witness name in the cosignature/v1 layout (key ID,
+// time, signature). A note stored or packed as a witness's cosignature must at
+// least hold one; whether it verifies needs the key (CosignedAt).
+func HasCosignatureLine(text []byte, name string) error {
+	_, err := note.Open(text, note.VerifierList())
+	var u *note.UnverifiedNoteError
+	if !errors.As(err, &u) {
+		return fmt.Errorf("witness: not a signed note: %v", err)
+	}
+	for _, s := range u.Note.UnverifiedSigs {
+		if s.Name == name {
+			if _, err := CosignatureTime(s); err != nil {
+				return err
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("witness: the note has no signature line by %s", name)
+}
