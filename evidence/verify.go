@@ -34,6 +34,8 @@ type VerifyReport struct {
 
 	Times        []TrustedTime // from the stored timestamp tokens, by checkpoint size
 	Cosignatures []CheckedCosignature
+	// Retracted maps each retracted record to the retraction that names it.
+	Retracted map[int64]int64
 }
 
 // CheckedCosignature is a stored witness cosignature and what verification found.
@@ -54,9 +56,13 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 	retired := map[string]int64{} // key -> the rotation record that retired it
 	assets := map[string]bool{}
 	files := map[string]fileUse{}
+	retractions := NewRetractions()
 	check := func(r *ledger.Record) error {
 		s, err := DecodeStep(r.Payload)
 		if err != nil {
+			return err
+		}
+		if err := retractions.Check(r, s, b.readRecord); err != nil {
 			return err
 		}
 		if at, ok := retired[string(r.Key)]; ok {
@@ -127,6 +133,7 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		return nil, err
 	}
 	rep.Ledger = lr
+	rep.Retracted = retractions.retracted
 	// A key retired by a rotation at record R may have signed checkpoints of up
 	// to R+1 records (the rotation itself being the last), never a later one.
 	for _, c := range lr.Checkpoints {
