@@ -116,6 +116,7 @@ every file; a damaged member is named.`,
 			}
 			fmt.Fprintf(w, "keys        %s\n", strings.Join(names, ", "))
 			fmt.Fprintf(w, "assets      %d\n", rep.Assets)
+			printRetracted(w, rep.Retracted)
 			fmt.Fprintf(w, "files       %d re-hashed (%s), all match\n", rep.Files, evidence.HumanSize(rep.Bytes))
 			if n := len(lr.Checkpoints); n > 0 {
 				last := lr.Checkpoints[n-1]
