@@ -136,7 +136,14 @@ func exportC2PA(c *cli.Context, b *evidence.Book, id *evidence.Identity, asset, 
 	p, _ := b.Files.Path(def.Final.SHA256)
 	fmt.Fprintf(c.App.Writer, "wrote %s: C2PA manifest definition for %s (sha256 %s) and %s\n",
 		filepath.Join(dir, "manifest.json"), def.Final.Name, def.Final.Short(), evidence.Plural(len(def.Resources), "resource", "resources"))
-	fmt.Fprintf(c.App.Writer, "sign it with your C2PA certificate, for example: c2patool %s -m %s -o signed-%s\n",
-		shortPath(p), filepath.Join(dir, "manifest.json"), def.Final.Name)
+	if def.Parent == nil {
+		fmt.Fprintf(c.App.Writer, "sign it with your C2PA certificate, for example: c2patool %s -m %s -o signed-%s\n",
+			shortPath(p), filepath.Join(dir, "manifest.json"), def.Final.Name)
+		return nil
+	}
+	fmt.Fprintf(c.App.Writer, "%s has Content Credentials of its own: %s is their parentOf ingredient. Add it from the final file itself when you sign\n"+
+		"(a C2PA SDK: Builder.addIngredient(the JSON of %s, the final file)), so that the new manifest keeps their chain;\n"+
+		"a signer that does not add it stops with \"ingredientId not found: %s\" rather than dropping them\n",
+		def.Final.Name, filepath.Join(dir, export.C2PAParentFile), export.C2PAParentFile, export.C2PAParentLabel)
 	return nil
 }
