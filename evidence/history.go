@@ -206,8 +206,8 @@ func (h *History) FileInFinal(sha string) bool { return h.files[sha] }
 // SourceType is the IPTC digital source type of what one step brought into the
 // work (FORMAT.md §5.6): "" when the step brings in no content, or when cairn
 // does not know what made it. A source type the file's own metadata states (C2PA
-// or XMP, captured on import) is kept when it says more AI than the step's actor
-// would: metadata can reveal AI, never hide it.
+// or XMP, captured on import) is kept when it says as much AI as the step's actor
+// would, or more: metadata can reveal AI, never hide it.
 func SourceType(s *Step) string {
 	var t string
 	switch s.Kind {
@@ -223,7 +223,9 @@ func SourceType(s *Step) string {
 	default:
 		return ""
 	}
-	if c := capturedSourceType(s); c != "" && (t == "" || aiRank(c) > aiRank(t) || aiRank(c) == aiRank(t) && aiRank(c) > 0) {
+	// Only a statement of AI or algorithmic content is taken: a file that
+	// says of itself that people made it is not thereby known to be so.
+	if c := capturedSourceType(s); aiRank(c) > 0 && aiRank(c) >= aiRank(t) {
 		t = c
 	}
 	return t

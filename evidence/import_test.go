@@ -91,3 +91,24 @@ func TestImportKinds(t *testing.T) {
 		t.Errorf("job grouping: %d steps", len(steps))
 	}
 }
+
+// A file's own word that people made it does not make its origin known; its
+// word that AI did is taken.
+func TestCapturedSourceTypes(t *testing.T) {
+	for dst, want := range map[string]string{
+		"http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture": "",
+		SourceHumanEdits:         "",
+		SourceEnhanced:           SourceEnhanced,
+		SourceComposite:          SourceComposite,
+		SourceTrainedAlgorithmic: SourceTrainedAlgorithmic,
+	} {
+		s := &Step{Kind: KindFile, By: ActorUnknown, File: fileP("x.jpg"), Captured: &Captured{From: "XMP", Fields: map[string]string{"digital_source_type": dst}}}
+		if got := SourceType(s); got != want {
+			t.Errorf("a file that says %s: %q, want %q", dst, got, want)
+		}
+	}
+	hand := &Step{Kind: KindEdit, By: ActorHuman, Before: fileP("a"), After: fileP("b"), Captured: &Captured{From: "C2PA", Fields: map[string]string{"c2pa.digital_source_type": SourceComposite}}}
+	if got := SourceType(hand); got != SourceComposite {
+		t.Errorf("an edit by hand whose credentials say composite: %q", got)
+	}
+}
