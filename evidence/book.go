@@ -405,7 +405,7 @@ func (b *Book) ViewAsset(asset string) (*AssetView, error) {
 	if _, err := b.Asset(asset); err != nil {
 		return nil, err
 	}
-	v := &AssetView{Rules: NewRuleBook()}
+	v := &AssetView{Rules: NewRuleBook(b.ReadRecord)}
 	origin := b.Ledger.Origin()
 	err := b.Ledger.Scan(0, func(r *ledger.Record) error {
 		s, err := v.Rules.Apply(r)
@@ -508,7 +508,7 @@ func (b *Book) WriteConfig(c *Config) error {
 // signatures; cairn verify does) and returns it: who holds each key, which may
 // sign checkpoints of which sizes.
 func (b *Book) Rules() (*RuleBook, error) {
-	rb := NewRuleBook()
+	rb := NewRuleBook(b.ReadRecord)
 	err := b.Ledger.Scan(0, func(r *ledger.Record) error {
 		if _, err := rb.Apply(r); err != nil {
 			return &ledger.VerifyError{Seq: r.Seq, Problem: err.Error() + " (run cairn verify)"}

@@ -403,12 +403,12 @@ func TestCheckpointByRetiredKey(t *testing.T) {
 	}
 }
 
-// rotatedBook is a book with an asset (record 1) whose author's key was then
-// rotated (record 2): it returns the old and the new identity.
-func rotatedBook(t *testing.T) (*Book, *Identity, *Identity) {
+// rotatedBook is a book with an asset (record 1) and the given steps whose
+// author's key was then rotated: it returns the old and the new identity.
+func rotatedBook(t *testing.T, before ...*Step) (*Book, *Identity, *Identity) {
 	t.Helper()
 	b, old := newBook(t)
-	if _, err := b.Record(old, []*Step{{Kind: KindAsset, Asset: "poster"}}); err != nil {
+	if _, err := b.Record(old, append([]*Step{{Kind: KindAsset, Asset: "poster"}}, before...)); err != nil {
 		t.Fatal(err)
 	}
 	fresh, _ := NewIdentity(old.Name, old.Email, time.Now())

@@ -27,6 +27,10 @@ type RuleBook struct {
 	assets map[string]*AssetInfo
 	files  map[string]int // SHA-256 -> index in uses
 	uses   []FileUse
+
+	earlier   ReadRecord                 // reads a record already applied, for retractions
+	authors   map[string]map[string]bool // asset -> keys that signed its records
+	retracted map[int64]int64            // a retracted record -> its retraction
 }
 
 // A KeyState is what the identity and rotation records say of one key.
@@ -65,9 +69,12 @@ type FileUse struct {
 	Seq int64
 }
 
-// NewRuleBook returns a book that has seen no record.
-func NewRuleBook() *RuleBook {
-	return &RuleBook{keys: map[string]*KeyState{}, assets: map[string]*AssetInfo{}, files: map[string]int{}}
+// NewRuleBook returns a book that has seen no record. earlier reads a record
+// the book was already given (by its sequence number), when a retraction names
+// it; a verifier that cannot (nil) refuses every retraction.
+func NewRuleBook(earlier ReadRecord) *RuleBook {
+	return &RuleBook{keys: map[string]*KeyState{}, assets: map[string]*AssetInfo{}, files: map[string]int{},
+		earlier: earlier, authors: map[string]map[string]bool{}, retracted: map[int64]int64{}}
 }
 
 // Apply reads the record's step strictly and rules on it. Records must come in
@@ -81,6 +88,9 @@ func (rb *RuleBook) Apply(r *ledger.Record) (*Step, error) {
 		return nil, err
 	}
 	if err := rb.ruleOnAsset(r, s); err != nil {
+		return nil, err
+	}
+	if err := rb.ruleOnRetraction(r, s); err != nil {
 		return nil, err
 	}
 	if err := rb.ruleOnFiles(r, s); err != nil {

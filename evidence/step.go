@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -33,17 +34,27 @@ const (
 	KindNote     = "note"
 	KindDisclose = "disclose"
 	KindFinal    = "final"
+	// KindFile records a file whose making cairn cannot tell: imported or
+	// watched without any metadata that says what made it. Its actor is
+	// unknown: it is counted neither as human work nor as AI output.
+	KindFile = "file"
+	// KindRetract records that an earlier record was made in error. The
+	// record stays (nothing is rewritten); no count includes it.
+	KindRetract = "retract"
 )
 
 // StepKinds lists the kinds a person or a script may record, in the order a
 // typical asset goes through them.
-var StepKinds = []string{KindPrompt, KindGenerate, KindSelect, KindEdit, KindSketch, KindInput, KindNote, KindDisclose, KindFinal}
+var StepKinds = []string{KindPrompt, KindGenerate, KindSelect, KindEdit, KindSketch, KindInput, KindFile, KindNote, KindDisclose, KindFinal, KindRetract}
 
 // Actors: who did a step.
 const (
 	ActorHuman = "human"
 	ActorAI    = "ai"
 	ActorBoth  = "both"
+	// ActorUnknown: cairn cannot tell who or what acted (a file of unknown
+	// origin; a change to a watched file nobody described).
+	ActorUnknown = "unknown"
 )
 
 // IPTC digital source types (https://cv.iptc.org/newscodes/digitalsourcetype/) used
@@ -53,6 +64,8 @@ const (
 	SourceHumanEdits         = "http://cv.iptc.org/newscodes/digitalsourcetype/humanEdits"
 	SourceDigitalCreation    = "http://cv.iptc.org/newscodes/digitalsourcetype/digitalCreation"
 	SourceComposite          = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
+	SourceEnhanced           = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicallyEnhanced"
+	SourceAlgorithmic        = "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"
 )
 
 // FileRef names a stored file by content. Name is the file's base name when it was
@@ -90,7 +103,7 @@ type Step struct {
 	Text   string            `json:"text,omitempty"` // prompt or note text, exactly as given
 
 	Out      []FileRef `json:"out,omitempty"`      // generate: every candidate
-	In       []FileRef `json:"in,omitempty"`       // generate: input images
+	In       []FileRef `json:"in,omitempty"`       // generate: input images; edit: files placed into the work
 	File     *FileRef  `json:"file,omitempty"`     // select (the chosen one), sketch, input, final
 	From     []FileRef `json:"from,omitempty"`     // select: every candidate considered
 	Rejected []FileRef `json:"rejected,omitempty"` // select: the candidates not chosen
@@ -102,9 +115,13 @@ type Step struct {
 	Source     string `json:"source,omitempty"`     // input: where it came from
 	License    string `json:"license,omitempty"`    // input: its licence
 	Permission string `json:"permission,omitempty"` // input: granted|licensed|public-domain|own|unknown
+	Use        string `json:"use,omitempty"`        // input: component (part of the work) or reference
 
 	Date  string `json:"date,omitempty"`  // disclose: YYYY-MM-DD
 	Where string `json:"where,omitempty"` // disclose: place or medium
+
+	// Retracts names the record a retract step withdraws.
+	Retracts *RecordRef `json:"retracts,omitempty"`
 
 	// Asset fields (kinds asset and asset-set).
 	Title     string `json:"title,omitempty"`
@@ -125,6 +142,13 @@ type Step struct {
 	Captured *Captured `json:"captured,omitempty"`
 }
 
+// RecordRef names a ledger record by its sequence number and, so that the
+// reference cannot be read as another record, its RFC 6962 leaf hash (hex).
+type RecordRef struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
 // Captured is the part of a step that cairn read from a tool's own records.
 type Captured struct {
 	From        string            `json:"from"`                   // "png tEXt parameters", "ChatGPT export", ...
@@ -135,9 +159,10 @@ type Captured struct {
 // Enumerations.
 var (
 	AssetKinds  = []string{"illustration", "logo", "text", "product-design", "photo", "other"}
-	Bases       = []string{"employment", "commission", "own", "other"}
+	Bases       = []string{"employment", "commission", "assignment", "own", "other"}
 	Permissions = []string{"granted", "licensed", "public-domain", "own", "unknown"}
-	Actors      = []string{ActorHuman, ActorAI, ActorBoth}
+	InputUses   = []string{"component", "reference"}
+	Actors      = []string{ActorHuman, ActorAI, ActorBoth, ActorUnknown}
 	TDMChoices  = []string{"allowed", "prohibited"}
 )
 
@@ -232,7 +257,13 @@ func (s *Step) Normalize() error {
 			s.Permission = "unknown"
 		}
 	}
-	return s.Validate()
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if s.Kind == KindDisclose {
+		return checkDisclosureDate(s.Date, time.Now())
+	}
+	return nil
 }
 
 func containsFile(fs []FileRef, f FileRef) bool {

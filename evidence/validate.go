@@ -27,6 +27,9 @@ type kindSpec struct {
 var (
 	humanOnly = []string{ActorHuman}
 	anyActor  = []string{ActorHuman, ActorAI, ActorBoth}
+	// An edit may be of unknown authorship: cairn watch sees a file change but
+	// not who changed it.
+	editActors = []string{ActorHuman, ActorAI, ActorBoth, ActorUnknown}
 )
 
 var kindSpecs = map[string]kindSpec{
@@ -37,12 +40,14 @@ var kindSpecs = map[string]kindSpec{
 	KindPrompt:   {by: anyActor, required: []string{"text"}, optional: []string{"tool", "model", "params", "captured"}},
 	KindGenerate: {by: []string{ActorAI, ActorBoth}, required: []string{"out"}, optional: []string{"in", "tool", "model", "params", "text", "captured"}},
 	KindSelect:   {by: humanOnly, required: []string{"file", "from", "rejected"}, optional: []string{"why", "note", "captured"}},
-	KindEdit:     {by: anyActor, required: []string{"before", "after"}, optional: []string{"tool", "model", "params", "text", "note", "captured"}},
+	KindEdit:     {by: editActors, required: []string{"before", "after"}, optional: []string{"in", "tool", "model", "params", "text", "note", "captured"}},
 	KindSketch:   {by: humanOnly, required: []string{"file"}, optional: []string{"tool", "note", "captured"}},
-	KindInput:    {by: humanOnly, required: []string{"file", "permission"}, optional: []string{"source", "license", "note", "captured"}},
+	KindInput:    {by: humanOnly, required: []string{"file", "permission"}, optional: []string{"use", "source", "license", "note", "captured"}},
+	KindFile:     {by: []string{ActorUnknown}, required: []string{"file"}, optional: []string{"tool", "note", "captured"}},
 	KindNote:     {by: humanOnly, required: []string{"text"}, optional: []string{"captured"}},
 	KindDisclose: {by: humanOnly, required: []string{"date"}, optional: []string{"where"}},
 	KindFinal:    {by: humanOnly, required: []string{"file"}, optional: []string{"note", "captured"}},
+	KindRetract:  {by: humanOnly, required: []string{"retracts", "why"}},
 }
 
 // requiredHint is what to tell a person who left out a required field.
@@ -58,6 +63,9 @@ var requiredHint = map[string]string{
 	"identity.name":    "identity needs a name, a key and a certificate",
 	"rotate.name":      "rotate needs a name, a key and a certificate",
 	"input.permission": "input needs --permission (granted, licensed, public-domain, own or unknown)",
+	"retract.retracts": "retract needs the record it withdraws: cairn retract SEQ --why \"...\"",
+	"retract.why":      "retract needs the reason: --why \"recorded on the wrong asset\"",
+	"file.file":        "a file step needs the file",
 }
 
 // stepFieldNames maps each Step field's index to its JSON name, and fieldBit
@@ -132,18 +140,18 @@ func (s *Step) Validate() error {
 		}
 	}
 	for _, e := range []struct{ field, v string }{
-		{"by", s.By}, {"permission", s.Permission}, {"asset_kind", s.AssetKind}, {"basis", s.Basis}, {"tdm", s.TDM},
+		{"by", s.By}, {"permission", s.Permission}, {"use", s.Use}, {"asset_kind", s.AssetKind}, {"basis", s.Basis}, {"tdm", s.TDM},
 	} {
 		if e.v == "" {
 			continue
 		}
-		allowed := map[string][]string{"by": spec.by, "permission": Permissions, "asset_kind": AssetKinds, "basis": Bases, "tdm": TDMChoices}[e.field]
+		allowed := map[string][]string{"by": spec.by, "permission": Permissions, "use": InputUses, "asset_kind": AssetKinds, "basis": Bases, "tdm": TDMChoices}[e.field]
 		flag := map[string]string{"asset_kind": "--kind"}[e.field]
 		if flag == "" {
 			flag = "--" + e.field
 		}
 		if err := oneOf(flag, e.v, allowed); err != nil {
-			if e.field == "by" && len(spec.by) < len(Actors) {
+			if e.field == "by" && contains(Actors, e.v) {
 				return inputErrorf("--by %q is not allowed for a %s step: it is %s", s.By, s.Kind, strings.Join(spec.by, " or "))
 			}
 			return err
@@ -287,6 +295,10 @@ func (s *Step) checkKind() error {
 	case KindDisclose:
 		if _, err := time.Parse("2006-01-02", s.Date); err != nil {
 			return inputErrorf("--date %q is not a date; write YYYY-MM-DD", s.Date)
+		}
+	case KindRetract:
+		if _, err := strict.Hex(s.Retracts.Hash, 32); err != nil {
+			return inputErrorf("retracts.hash: %v", err)
 		}
 	}
 	return nil

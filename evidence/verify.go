@@ -37,6 +37,8 @@ type VerifyReport struct {
 	// verifier pinned (Trust.Keys) or rotated from them; false when none is
 	// pinned for this ledger.
 	Pinned bool
+	// Retracted maps each retracted record to the retraction that names it.
+	Retracted map[int64]int64
 }
 
 // CheckedCosignature is a stored witness cosignature and what verification found.
@@ -59,7 +61,7 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 	if trust == nil {
 		trust = &Trust{}
 	}
-	rb := NewRuleBook()
+	rb := NewRuleBook(b.ReadRecord)
 	rep := &VerifyReport{Rules: rb, Steps: map[string]int{}}
 	stamps, err := b.attestedSizes()
 	if err != nil {
@@ -85,6 +87,7 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		return nil, err
 	}
 	rep.Ledger = lr
+	rep.Retracted = rb.Retracted()
 	rep.Assets = len(rb.Assets())
 	if rep.Pinned, err = checkPinned(rb, trust, lr); err != nil {
 		return nil, err

@@ -4,56 +4,17 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/c2patest"
 	"github.com/cairn-ledger/cairn/ledger"
 )
-
-type manifestJSON struct {
-	Title       string `json:"title"`
-	Format      string `json:"format"`
-	Ingredients []struct {
-		Title        string `json:"title"`
-		Relationship string `json:"relationship"`
-		Label        string `json:"label"`
-		Data         *struct {
-			Identifier string `json:"identifier"`
-		} `json:"data"`
-		DataTypes []struct {
-			Type string `json:"type"`
-		} `json:"data_types"`
-	} `json:"ingredients"`
-	Assertions []struct {
-		Label string          `json:"label"`
-		Data  json.RawMessage `json:"data"`
-	} `json:"assertions"`
-}
-
-type actionJSON struct {
-	Action            string         `json:"action"`
-	When              string         `json:"when"`
-	DigitalSourceType string         `json:"digitalSourceType"`
-	Parameters        map[string]any `json:"parameters"`
-}
-
-func (m *manifestJSON) assertion(t *testing.T, label string, v any) {
-	t.Helper()
-	for _, a := range m.Assertions {
-		if a.Label == label {
-			if err := json.Unmarshal(a.Data, v); err != nil {
-				t.Fatalf("assertion %s: %v", label, err)
-			}
-			return
-		}
-	}
-	t.Fatalf("no assertion %s", label)
-}
 
 func TestC2PADefinition(t *testing.T) {
 	f := newFixture(t)
@@ -61,30 +22,43 @@ func TestC2PADefinition(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m manifestJSON
+	var m c2patest.Manifest
 	if err := json.Unmarshal(def.Manifest, &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.Title != "edited.png" || m.Format != "image/png" {
 		t.Errorf("title %q format %q, want the final file edited.png, image/png", m.Title, m.Format)
 	}
-	var acts struct{ Actions []actionJSON }
-	m.assertion(t, "c2pa.actions.v2", &acts)
+	acts := m.Actions(t)
 	var got []string
-	for _, a := range acts.Actions {
+	for _, a := range acts {
 		got = append(got, a.Action+" "+strings.TrimPrefix(a.DigitalSourceType, "http://cv.iptc.org/newscodes/digitalsourcetype/"))
 		if a.When == "" {
 			t.Errorf("action %s has no time", a.Action)
 		}
 	}
-	want := []string{"c2pa.created trainedAlgorithmicMedia", "org.cairn.selected ", "c2pa.edited humanEdits", "c2pa.placed ", "c2pa.published "}
+	// The texture input's use is not recorded: it is an input to the making,
+	// not a component of the work, and no action places it.
+	want := []string{"c2pa.created trainedAlgorithmicMedia", "org.cairn.selected ", "c2pa.edited humanEdits", "c2pa.published "}
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("actions\n got %q\nwant %q", got, want)
+	}
+	texture := 0
+	for _, ing := range m.Ingredients {
+		if ing.Title == "texture.txt" {
+			texture++
+			if ing.Relationship != "inputTo" {
+				t.Errorf("an input whose use is not recorded is %s, want inputTo", ing.Relationship)
+			}
+		}
+	}
+	if texture != 1 {
+		t.Errorf("%d texture ingredients, want 1", texture)
 	}
 	// Every prompt is an inputTo ingredient of the generation, with its text.
 	prompts := 0
 	for _, ing := range m.Ingredients {
-		if ing.Relationship == "inputTo" {
+		if ing.Relationship == "inputTo" && ing.Title != "texture.txt" {
 			prompts++
 			if ing.Data == nil || len(ing.DataTypes) != 1 || ing.DataTypes[0].Type != "c2pa.types.generator.prompt" {
 				t.Errorf("prompt ingredient %+v lacks its text or type", ing)
@@ -98,7 +72,7 @@ func TestC2PADefinition(t *testing.T) {
 	if prompts != len(fixturePrompts) {
 		t.Errorf("%d prompt ingredients, want %d", prompts, len(fixturePrompts))
 	}
-	if ids := acts.Actions[0].Parameters["ingredientIds"]; len(ids.([]any)) != len(fixturePrompts) {
+	if ids := acts[0].Parameters["ingredientIds"]; len(ids.([]any)) != len(fixturePrompts) {
 		t.Errorf("the generation names %v as ingredients", ids)
 	}
 	// Nothing of the other asset leaks.
@@ -110,18 +84,18 @@ func TestC2PADefinition(t *testing.T) {
 	var tm struct {
 		Entries map[string]struct{ Use string }
 	}
-	m.assertion(t, "cawg.training-mining", &tm)
+	m.Assertion(t, "cawg.training-mining", &tm)
 	if len(tm.Entries) != 4 || tm.Entries["cawg.ai_training"].Use != "notAllowed" {
 		t.Errorf("cawg.training-mining %+v", tm)
 	}
-	m.assertion(t, "c2pa.training-mining", &tm)
+	m.Assertion(t, "c2pa.training-mining", &tm)
 	if tm.Entries["c2pa.data_mining"].Use != "notAllowed" {
 		t.Errorf("c2pa.training-mining %+v", tm)
 	}
 
 	// The ledger assertion proves the final record against its checkpoint.
 	var lg C2PALedger
-	m.assertion(t, C2PALedgerLabel, &lg)
+	m.Assertion(t, C2PALedgerLabel, &lg)
 	cp, err := ledger.OpenCheckpoint([]byte(lg.Checkpoint), f.id.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -172,40 +146,11 @@ func TestC2PANeedsFinal(t *testing.T) {
 	}
 }
 
-// c2paModules finds the node_modules with @contentauth/c2pa-node and
-// @contentauth/c2pa-wasm (.ci/run installs them). Without them the test is
-// skipped, except in CI.
-func c2paModules(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("CAIRN_C2PA_MODULES")
-	if dir == "" {
-		home, _ := os.UserHomeDir()
-		dir = filepath.Join(home, ".cache", "cairn-c2pa-test", "node_modules")
-	}
-	_, err1 := os.Stat(filepath.Join(dir, "@contentauth", "c2pa-node", "dist", "index.node"))
-	_, err2 := os.Stat(filepath.Join(dir, "@contentauth", "c2pa-wasm", "pkg", "c2pa_bg.wasm"))
-	_, err3 := exec.LookPath("node")
-	if err1 != nil || err2 != nil || err3 != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("node or the C2PA packages are missing from %s (.ci/run installs them)", dir)
-		}
-		t.Skipf("node or the C2PA packages are missing from %s; install them as .ci/run does", dir)
-	}
-	return dir
-}
-
 // TestC2PASignAndRead signs the definition onto the final file with the C2PA
 // SDK (c2pa-node) and the SDK's test certificates, then reads it back with an
 // independent reader (c2pa-wasm) against the test trust anchors.
 func TestC2PASignAndRead(t *testing.T) {
-	modules := c2paModules(t)
-	certs, _ := filepath.Abs("../../shared/samples/c2pa/testcerts")
-	if _, err := os.Stat(filepath.Join(certs, "trust_anchors.pem")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("test certificates: %v", err)
-		}
-		t.Skipf("test certificates: %v", err)
-	}
+	kit := c2patest.New(t)
 	f := newFixture(t)
 	if _, err := f.book.Record(f.id, []*evidence.Step{{Kind: evidence.KindAssetSet, Asset: "poster", TDM: "allowed"}}); err != nil {
 		t.Fatal(err)
@@ -223,41 +168,20 @@ func TestC2PASignAndRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(dir, "signed.png")
-	node := func(script string, args ...string) []byte {
-		t.Helper()
-		cmd := exec.Command("node", append([]string{filepath.Join("testdata", "c2pa", script), modules}, args...)...)
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		b, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
-		}
-		return b
-	}
-	node("sign.mjs", dir, in, out, filepath.Join(certs, "es256_certs.pem"), filepath.Join(certs, "es256_private.key"))
-	var got struct {
-		ValidationState string `json:"validation_state"`
-		Status          []struct{ Code, Explanation string }
-		Active          manifestJSON `json:"active"`
-	}
-	raw := node("read.mjs", out, "image/png", filepath.Join(certs, "trust_anchors.pem"))
-	if err := json.Unmarshal(raw, &got); err != nil {
-		t.Fatalf("read.mjs output: %v\n%s", err, raw)
-	}
+	kit.Sign(t, dir, in, out)
+	got := kit.Read(t, out, "image/png")
 	if got.ValidationState != "Trusted" || len(got.Status) > 0 {
 		t.Fatalf("validation state %q, status %+v; want Trusted with no failures", got.ValidationState, got.Status)
 	}
 	m := &got.Active
-	var acts struct{ Actions []actionJSON }
-	m.assertion(t, "c2pa.actions.v2", &acts)
 	var names, sources []string
-	for _, a := range acts.Actions {
+	for _, a := range m.Actions(t) {
 		names = append(names, a.Action)
 		if a.DigitalSourceType != "" {
 			sources = append(sources, a.DigitalSourceType)
 		}
 	}
-	if w := "c2pa.created org.cairn.selected c2pa.edited c2pa.placed c2pa.published"; strings.Join(names, " ") != w {
+	if w := "c2pa.created org.cairn.selected c2pa.edited c2pa.published"; strings.Join(names, " ") != w {
 		t.Errorf("signed actions %v, want %s", names, w)
 	}
 	if w := evidence.SourceTrainedAlgorithmic + " " + evidence.SourceHumanEdits; strings.Join(sources, " ") != w {
@@ -266,16 +190,16 @@ func TestC2PASignAndRead(t *testing.T) {
 	var tm struct {
 		Entries map[string]struct{ Use string }
 	}
-	m.assertion(t, "cawg.training-mining", &tm)
+	m.Assertion(t, "cawg.training-mining", &tm)
 	if tm.Entries["cawg.ai_generative_training"].Use != "allowed" {
 		t.Errorf("cawg.training-mining %+v, want allowed (the asset says so)", tm)
 	}
-	m.assertion(t, "c2pa.training-mining", &tm)
+	m.Assertion(t, "c2pa.training-mining", &tm)
 	if tm.Entries["c2pa.ai_training"].Use != "allowed" {
 		t.Errorf("c2pa.training-mining %+v", tm)
 	}
 	var lg C2PALedger
-	m.assertion(t, C2PALedgerLabel, &lg)
+	m.Assertion(t, C2PALedgerLabel, &lg)
 	if lg.Origin != f.book.Ledger.Origin() || lg.File.SHA256 != def.Final.SHA256 || lg.Final.Entry == "" {
 		t.Errorf("org.cairn.ledger %+v", lg)
 	}
@@ -288,4 +212,75 @@ func TestC2PASignAndRead(t *testing.T) {
 	if prompts != len(fixturePrompts) {
 		t.Errorf("signed manifest has %d prompt ingredients, want %d", prompts, len(fixturePrompts))
 	}
+}
+
+// A disclosure whose date has not come when the definition is made is not a
+// publication.
+func TestC2PANoPublicationBeforeItsDate(t *testing.T) {
+	f := newFixture(t) // discloses on 2026-03-01
+	for now, want := range map[string]int{"2026-02-27T12:00:00Z": 0, "2026-03-01T09:00:00Z": 1} {
+		at, _ := time.Parse(time.RFC3339, now)
+		def, err := C2PA(f.book, f.id.Key, "poster", C2PAOptions{Now: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(string(def.Manifest), `"action": "c2pa.published"`); got != want {
+			t.Errorf("at %s: %d c2pa.published, want %d", now, got, want)
+		}
+	}
+}
+
+// A final file with Content Credentials of its own: they become the parentOf
+// ingredient the signer adds from the file, and the first action opens it.
+func TestC2PAKeepsTheFinalFilesCredentials(t *testing.T) {
+	data, err := os.ReadFile("../../shared/samples/c2pa/ocsp.jpg")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal(err)
+		}
+		t.Skip(err)
+	}
+	f := newFixture(t)
+	ps := addFile(t, f.book, "ocsp.jpg", data)
+	edited := finalOf(t, f)
+	record(t, f, &evidence.Step{Kind: evidence.KindEdit, Asset: "poster", By: evidence.ActorBoth, Before: &edited, After: &ps, Tool: "Adobe Photoshop", Model: "Adobe Firefly"},
+		&evidence.Step{Kind: evidence.KindFinal, Asset: "poster", File: &ps})
+	def, err := C2PA(f.book, f.id.Key, "poster", C2PAOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.Parent == nil || def.Parent.Relationship != "parentOf" || def.Parent.Label != C2PAParentLabel || !strings.Contains(def.Parent.Description, "Adobe Photoshop") {
+		t.Fatalf("parent ingredient %+v", def.Parent)
+	}
+	var m c2patest.Manifest
+	if err := json.Unmarshal(def.Manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	acts := m.Actions(t)
+	first := acts[0]
+	if first.Action != "c2pa.opened" || first.DigitalSourceType != evidence.SourceComposite || first.Parameters["ingredientIds"].([]any)[0] != C2PAParentLabel {
+		t.Errorf("first action %+v, want c2pa.opened of the final file's credentials, composite", first)
+	}
+	// The generation that began the work can no longer be c2pa.created.
+	for _, a := range acts[1:] {
+		if a.Action == "c2pa.created" || a.Action == "c2pa.opened" {
+			t.Errorf("a second %s", a.Action)
+		}
+	}
+	dir := t.TempDir()
+	if err := def.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, C2PAParentFile)); err != nil || !strings.Contains(string(b), `"relationship": "parentOf"`) {
+		t.Errorf("%s: %v %s", C2PAParentFile, err, b)
+	}
+}
+
+// finalOf is the fixture's final file.
+func finalOf(t *testing.T, f *fixture) evidence.FileRef {
+	steps, _, err := f.book.AssetSteps("poster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *evidence.NewHistory("poster", steps).Final.Step.File
 }

@@ -34,10 +34,10 @@ func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, s
 	pics := loadPictures(b.Files, picturesWanted(c))
 	d := newDoc(c.info.ID, pics, t)
 	d.exported = t
-	acc := evidence.NewAccount(c.info.ID, c.steps)
+	acc := evidence.NewHistory(c.info.ID, c.steps).Account()
 	d.cover(c, acc, cp, self, opts)
 	d.human(c, acc)
-	d.timeline(c)
+	d.timeline(c, acc.History())
 	d.inputs(c, acc)
 	d.integrity(c, bd, cp, self)
 	return d.output()
@@ -228,8 +228,38 @@ func contains(list []string, s string) bool {
 
 func (d *doc) human(c *collected, acc *evidence.Account) {
 	d.section("Human contribution")
-	d.muted("Counted from the recorded steps. Each count can be checked against the timeline that follows and the signed records in evidence.json.")
+	d.muted("Counted from the recorded steps. Each count can be checked against the timeline that follows and the signed records in evidence.json. A retracted record, and the retraction itself, is counted in none of them.")
 	d.pdf.Ln(2)
+	for _, r := range accountRows(acc) {
+		d.field(r[0], r[1])
+	}
+
+	d.bullets("What the human did", acc.HumanContribution(), "no human contribution beyond creating the asset is recorded")
+	d.bullets("What AI systems produced", acc.AIContribution(), "no AI output is recorded")
+	if un := acc.UnknownContribution(); len(un) > 0 {
+		d.bullets("Neither human nor AI as far as the record shows", un, "")
+	}
+
+	d.heading("Steps over time")
+	d.chart(c, acc.History())
+
+	d.copyrightDraft(acc)
+}
+
+// bullets draws a heading and its items, or none when there are no items.
+func (d *doc) bullets(heading string, items []string, none string) {
+	d.heading(heading)
+	if len(items) == 0 {
+		items = []string{none}
+	}
+	for _, s := range items {
+		d.bullet(s)
+	}
+}
+
+// accountRows are the counts of the account, each in words that are true of
+// it: an AI-assisted edit is never an edit by hand.
+func accountRows(acc *evidence.Account) [][2]string {
 	chosen := "none"
 	if len(acc.ChosenOutOf) > 0 {
 		var parts []string
@@ -241,86 +271,93 @@ func (d *doc) human(c *collected, acc *evidence.Account) {
 			chosen = strings.Join(parts[:20], ", ") + fmt.Sprintf(", and %d more", len(parts)-20)
 		}
 	}
+	gens := fmt.Sprint(acc.Generations)
+	if acc.Generations > 0 {
+		gens += ", producing " + evidence.Plural(acc.Candidates, "candidate", "candidates")
+		if acc.FromInput > 0 {
+			gens += fmt.Sprintf(" (%d from input images)", acc.FromInput)
+		}
+	}
 	rows := [][2]string{
 		{"Prompts written", fmt.Sprintf("%d by the human, %d together with an AI, %d by an AI", acc.Prompts, acc.PromptsBoth, acc.PromptsAI)},
-		{"Generations", fmt.Sprintf("%d, producing %d candidates", acc.Generations, acc.Candidates)},
+		{"Generations", gens},
 		{"Selections", fmt.Sprintf("%d (chosen: %s)", acc.Selections, chosen)},
-		{"Manual edits", fmt.Sprint(acc.Edits)},
-		{"Own sketches/material", fmt.Sprint(acc.Sketches)},
-		{"Third-party inputs", fmt.Sprintf("%d (%d with unknown permission)", acc.Inputs, acc.InputsUnknown)},
-		{"Notes on decisions", fmt.Sprint(acc.Notes)},
-		{"Steps by actor", fmt.Sprintf("%d human, %d AI, %d both", acc.HumanSteps, acc.AISteps, acc.BothSteps)},
-		{"Captured from tools", fmt.Sprintf("%d of %d steps (values read from the tools' own metadata)", acc.Captured, acc.Steps)},
-		{"Time span", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), span(acc.Span()))},
+		{"Edits by hand", fmt.Sprintf("%d (non-generative tools)", acc.EditsByHand)},
+		{"AI-assisted edits", fmt.Sprintf("%d (a person directing an AI tool on part of the work; not edits by hand)", acc.EditsAIAssisted)},
 	}
+	if acc.EditsByAI > 0 {
+		rows = append(rows, [2]string{"Edits by AI alone", fmt.Sprint(acc.EditsByAI)})
+	}
+	if acc.EditsUnknown > 0 {
+		rows = append(rows, [2]string{"Edits, author unknown", fmt.Sprintf("%d (counted neither as human nor as AI)", acc.EditsUnknown)})
+	}
+	rows = append(rows,
+		[2]string{"Own sketches/material", fmt.Sprint(acc.Sketches)},
+		[2]string{"Third-party inputs", fmt.Sprintf("%d (%d with unknown permission)", acc.Inputs, acc.InputsUnknown)},
+	)
+	if acc.UnknownFiles > 0 {
+		rows = append(rows, [2]string{"Files of unknown origin", fmt.Sprintf("%d (counted neither as human nor as AI)", acc.UnknownFiles)})
+	}
+	rows = append(rows, [2]string{"Notes on decisions", fmt.Sprint(acc.Notes)})
+	if acc.Retracted > 0 || acc.Retractions > 0 {
+		rows = append(rows, [2]string{"Retracted records", fmt.Sprintf("%d, by %s (struck through in the timeline; counted nowhere)", acc.Retracted, evidence.Plural(acc.Retractions, "retraction", "retractions"))})
+	}
+	rows = append(rows,
+		[2]string{"Steps by actor", fmt.Sprintf("%d human, %d AI, %d both, %d unknown", acc.HumanSteps, acc.AISteps, acc.BothSteps, acc.UnknownSteps)},
+		[2]string{"Captured from tools", fmt.Sprintf("%d of %d (values read from the tools' own metadata)", acc.Captured, acc.Steps)},
+		[2]string{"Time span", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), span(acc.Span()))},
+	)
 	if len(acc.Tools) > 0 {
 		rows = append(rows, [2]string{"Tools", strings.Join(acc.Tools, ", ")})
 	}
 	if len(acc.Models) > 0 {
 		rows = append(rows, [2]string{"Models", strings.Join(acc.Models, ", ")})
 	}
-	for _, r := range rows {
-		d.field(r[0], r[1])
+	st := "unknown: " + acc.SourceUnknown
+	if acc.SourceType != "" {
+		st = strings.TrimPrefix(acc.SourceType, "http://cv.iptc.org/newscodes/digitalsourcetype/") + " (IPTC digital source type, from the final file's recorded making and its own credentials)"
 	}
+	rows = append(rows, [2]string{"Final work's source type", st})
+	return rows
+}
 
-	d.heading("What the human did")
-	hc := acc.HumanContribution()
-	if len(hc) == 0 {
-		d.bullet("no human contribution beyond creating the asset is recorded")
-	}
-	for _, s := range hc {
-		d.bullet(s)
-	}
-	d.heading("What AI systems produced")
-	ai := acc.AIContribution()
-	if len(ai) == 0 {
-		d.bullet("no AI generation is recorded")
-	}
-	for _, s := range ai {
-		d.bullet(s)
-	}
-
-	d.heading("Steps over time")
-	d.chart(c)
-
+// copyrightDraft draws the USCO draft: only categories the record supports,
+// and the AI material to exclude, element by element.
+func (d *doc) copyrightDraft(acc *evidence.Account) {
 	d.heading("Draft wording for a US Copyright Office application")
-	d.muted("A starting point drawn from the record, for the author or their counsel to review. It states facts; it is not legal advice, and cairn does not decide what is protectable.")
+	d.muted("A starting point drawn from the record of the final work's making (selections, edits and material that led to the final file), for the author or their counsel to review. It states facts; it is not legal advice, and cairn does not decide what is protectable.")
 	d.pdf.Ln(1)
-	var made []string
-	if acc.Selections > 0 {
-		made = append(made, fmt.Sprintf("selection, coordination and arrangement of AI-generated material (%d recorded selections, each choosing one of several candidates)", acc.Selections))
+	dr := acc.History().CopyrightDraft()
+	if dr.Caveat != "" {
+		d.field("Draft", dr.Caveat)
+		return
 	}
-	if acc.Edits > 0 {
-		made = append(made, fmt.Sprintf("modification of AI-generated material by hand (%d recorded edits, before and after shown in the timeline)", acc.Edits))
+	list := func(items []string) string { return "- " + strings.Join(items, ";\n- ") + "." }
+	d.fieldStyle("Material created by the author", list(dr.Authored), "")
+	exclude := []string{"no AI-generated material is recorded in the making of the final work"}
+	if len(dr.Excluded) > 0 {
+		exclude = dr.Excluded
 	}
-	if acc.Sketches > 0 {
-		made = append(made, fmt.Sprintf("the author's own material (%d recorded sketches or pieces), where it remains visible in the final work", acc.Sketches))
+	d.fieldStyle("AI-generated material to exclude", list(exclude), "")
+	if len(dr.NotClaimed) > 0 {
+		d.fieldStyle("Not claimed (not shown to be the author's)", list(dr.NotClaimed), "")
 	}
-	if len(made) == 0 {
-		made = append(made, "no selection, modification or own material is recorded; the record may not support a claim of human authorship")
-	}
-	d.fieldStyle("Material created by the author", "- "+strings.Join(made, ";\n- ")+".", "")
-	exclude := "no AI-generated material is recorded"
-	if acc.Generations > 0 {
-		exclude = fmt.Sprintf("images and other content generated by AI (%d candidates from %d generations", acc.Candidates, acc.Generations)
-		if len(acc.AITools) > 0 {
-			exclude += ", with " + strings.Join(acc.AITools, ", ")
-		}
-		exclude += "), except the author's modifications listed above"
-	}
-	d.fieldStyle("AI-generated material to exclude", exclude+".", "")
-	if acc.Prompts+acc.PromptsBoth > 0 {
-		d.muted(fmt.Sprintf("The %d prompts are listed in full in the timeline. The Copyright Office has said that prompts alone do not make the user the author of what an AI generates; they show intent and the creative process.", acc.Prompts+acc.PromptsBoth))
+	if n := acc.Prompts + acc.PromptsBoth; n > 0 {
+		d.muted(fmt.Sprintf("The %s the human wrote or co-wrote %s listed in full in the timeline. The Copyright Office has said that prompts alone do not make the user the author of what an AI generates; they show intent and the creative process.",
+			evidence.Plural(n, "prompt", "prompts"), map[bool]string{true: "is", false: "are"}[n == 1]))
 	}
 }
 
-// span writes a duration for people.
+// span writes a duration for people, in the unit that says it best, with the
+// noun in the right number.
 func span(dur time.Duration) string {
 	switch {
+	case dur < time.Second:
+		return "less than a second"
 	case dur < time.Minute:
-		return fmt.Sprintf("%d seconds", int(dur.Seconds()))
+		return evidence.Plural(int(dur.Seconds()), "second", "seconds")
 	case dur < time.Hour:
-		return fmt.Sprintf("%d minutes", int(dur.Minutes()))
+		return evidence.Plural(int(dur.Minutes()), "minute", "minutes")
 	case dur < 48*time.Hour:
 		return fmt.Sprintf("%.1f hours", dur.Hours())
 	}
@@ -332,12 +369,9 @@ func (d *doc) inputs(c *collected, acc *evidence.Account) {
 	info := c.info
 	d.heading("Rights")
 	d.field("Rights holder", orNone(info.Owner, "not recorded"))
-	basis := orNone(info.Basis, "not recorded")
-	switch info.Basis {
-	case "employment":
-		basis += " (made in employment: the rights usually belong to the employer)"
-	case "commission":
-		basis += " (commissioned: a freelancer keeps the rights unless a contract assigns them)"
+	basis := "not recorded"
+	if info.Basis != "" {
+		basis = info.Basis + " (" + evidence.BasisMeaning(info.Basis, info.Contract) + ")"
 	}
 	d.field("Basis", basis)
 	d.field("Contract", orNone(info.Contract, "not recorded"))
@@ -352,7 +386,7 @@ func (d *doc) inputs(c *collected, acc *evidence.Account) {
 
 	d.heading("Third-party inputs")
 	n := 0
-	for _, sr := range c.steps {
+	for _, sr := range acc.History().Steps {
 		s := sr.Step
 		if s.Kind != evidence.KindInput || s.File == nil {
 			continue
@@ -369,27 +403,58 @@ func (d *doc) inputs(c *collected, acc *evidence.Account) {
 			perm = "UNKNOWN: no permission or licence is recorded for this input"
 		}
 		d.field("Permission", perm)
+		d.field("Use", inputUse(s.Use))
 		d.fieldStyle("SHA-256", s.File.SHA256, "M")
 		d.pdf.Ln(2)
 	}
 	if n == 0 {
 		d.muted("No third-party input is recorded for this asset.")
 	}
+	d.designDates(acc)
+}
 
+// inputUse says how a third-party input was used, as recorded.
+func inputUse(use string) string {
+	switch use {
+	case "component":
+		return "component: part of the work"
+	case "reference":
+		return "reference only: not part of the work"
+	}
+	return "not recorded"
+}
+
+// designDates lists every recorded disclosure, marks what the record says of
+// its date, and computes the deadlines from the one they run from.
+func (d *doc) designDates(acc *evidence.Account) {
 	d.heading("Design-right dates (EU)")
-	if acc.FirstDisclosure == "" {
+	first := acc.DeadlineDisclosure()
+	if first == nil {
 		d.muted("No public disclosure is recorded for this asset (cairn disclose).")
 		return
 	}
-	first, err := time.Parse(dateOnly, acc.FirstDisclosure)
+	for _, ds := range acc.Disclosures {
+		text := ds.Date + whereSuffix(ds.Where) + fmt.Sprintf(" (record #%d, recorded %s)", ds.Seq, ds.Recorded.Format(dateTime))
+		if ds.BeforeRecord {
+			text += "\nDECLARED, NOT RECORDED AT THE TIME: this date is earlier than the asset's first record (" + acc.First.Format(dateTime) + "); the ledger cannot confirm it"
+		}
+		if ds.NotYet {
+			text += "\nThis date had not come when it was recorded: it states a plan, not a disclosure"
+		}
+		d.field("Disclosure", text)
+	}
+	at, err := time.Parse(dateOnly, first.Date)
 	if err != nil {
-		d.field("First disclosure", acc.FirstDisclosure)
 		return
 	}
-	d.field("First disclosure", fmt.Sprintf("%s%s", first.Format(dateOnly), whereSuffix(acc.DisclosureWhere)))
-	d.field("Filing deadline", first.AddDate(1, 0, 0).Format(dateOnly)+" (12 months after the first disclosure: the grace period for filing a registered design)")
-	d.field("Unregistered design ends", first.AddDate(3, 0, 0).Format(dateOnly)+" (3 years after the first disclosure in the EU)")
-	d.muted("Dates as recorded by the designer; the disclosure step's own time in the ledger shows when it was recorded.")
+	basis := fmt.Sprintf("from the earliest declared disclosure, %s (record #%d)", first.Date, first.Seq)
+	if len(acc.Disclosures) > 1 {
+		basis += fmt.Sprintf(", of the %d recorded", len(acc.Disclosures))
+	}
+	d.field("Deadlines run", basis)
+	d.field("Filing deadline", at.AddDate(1, 0, 0).Format(dateOnly)+" (12 months after the first disclosure: the grace period for filing a registered design)")
+	d.field("Unregistered design ends", at.AddDate(3, 0, 0).Format(dateOnly)+" (3 years after the first disclosure in the EU)")
+	d.muted("Dates as declared by the designer; each disclosure step's own time in the ledger shows when it was recorded.")
 }
 
 // attestations draws what third parties said about the anchor and earlier

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/go-pdf/fpdf"
@@ -166,10 +167,16 @@ func (d *doc) field(label, value string) {
 func (d *doc) fieldStyle(label, value, style string) {
 	const labelW = 42.0
 	p := d.pdf
-	d.need(2 * lineH)
 	d.font("B", 9.5)
 	l := d.safe("B", label, false)
-	if p.GetStringWidth(l) > labelW-1 {
+	longLabel := p.GetStringWidth(l) > labelW-1
+	h := d.valueHeight(value, style, contentW-labelW)
+	if longLabel {
+		h += lineH
+	}
+	d.need(h)
+	d.font("B", 9.5)
+	if longLabel {
 		// A long label gets a line of its own rather than running into the value.
 		p.CellFormat(contentW, lineH, l, "", 1, "L", false, 0, "")
 	} else {
@@ -186,6 +193,22 @@ func (d *doc) fieldStyle(label, value, style string) {
 	p.MultiCell(contentW-labelW, lineH, d.safe(style, value, true), "", "L", false)
 	p.SetLeftMargin(margin)
 	p.SetX(margin)
+}
+
+// valueHeight is the height a field's value takes, so that a value of up to
+// half a page is not split by a page break (a longer one must be).
+func (d *doc) valueHeight(value, style string, w float64) float64 {
+	size := 9.5
+	if style == "M" {
+		size = 8
+	}
+	d.font(style, size)
+	n := 0
+	text, _ := safeText(d.faceFor(style), value, true)
+	for _, line := range strings.Split(text, "\n") {
+		n += max(1, len(d.pdf.SplitText(line, w)))
+	}
+	return min(float64(max(n, 2))*lineH, (pageH-bottom-margin)/2)
 }
 
 // bullet draws one list item.
@@ -218,6 +241,10 @@ func (d *doc) label(text string, c [3]int) {
 	d.font("B", 7.5)
 	s := d.safe("B", text, false)
 	w := p.GetStringWidth(s) + 3
+	if x := p.GetX(); x+w > pageW-margin && x > margin {
+		// No room left on this line: the tag goes on the next one.
+		p.SetXY(margin, p.GetY()+5)
+	}
 	p.SetFillColor(c[0], c[1], c[2])
 	p.SetTextColor(255, 255, 255)
 	p.CellFormat(w, 4.2, s, "", 0, "C", true, 0, "")

@@ -2,8 +2,10 @@ package export
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/ledger"
@@ -34,12 +36,17 @@ func picturesWanted(c *collected) []picKey {
 	return out
 }
 
+// The actors, in the order the chart stacks them.
+var actors = []string{evidence.ActorHuman, evidence.ActorAI, evidence.ActorBoth, evidence.ActorUnknown}
+
 func actorColor(by string) [3]int {
 	switch by {
 	case evidence.ActorAI:
 		return colAI
 	case evidence.ActorBoth:
 		return colBoth
+	case evidence.ActorUnknown:
+		return colMuted
 	}
 	return colHuman
 }
@@ -52,21 +59,24 @@ func actorName(by string) string {
 		return "human + AI"
 	case evidence.ActorHuman:
 		return "human"
+	case evidence.ActorUnknown:
+		return "unknown"
 	}
 	return "not stated"
 }
 
-func (d *doc) timeline(c *collected) {
+func (d *doc) timeline(c *collected, h *evidence.History) {
 	d.section("Timeline")
 	d.muted("Every recorded step of this asset, in the order of the ledger. Times are the author's computer clock, in UTC. Text is shown in full, exactly as recorded. " +
-		"\"entered by the designer\" means the designer typed the values; \"captured from ...\" means cairn read them from the tool's own metadata.")
+		"\"entered by the designer\" means the designer typed the values; \"captured from ...\" means cairn read them from the tool's own metadata. " +
+		"\"in the final work\" marks the steps the final file was made through, by the links the records state. A record struck through was retracted: it stays in the ledger, and is counted nowhere.")
 	d.pdf.Ln(2)
-	for _, sr := range c.steps {
-		d.step(c, sr)
+	for _, sr := range h.All {
+		d.step(c, h, sr)
 	}
 }
 
-func (d *doc) step(c *collected, sr evidence.StepRecord) {
+func (d *doc) step(c *collected, hist *evidence.History, sr evidence.StepRecord) {
 	p := d.pdf
 	s := sr.Step
 	d.need(blockStart(s))
@@ -76,7 +86,12 @@ func (d *doc) step(c *collected, sr evidence.StepRecord) {
 	p.SetFillColor(ac[0], ac[1], ac[2])
 	p.Rect(margin-4, y0+0.5, 1.6, 5, "F")
 
+	retraction, retracted := hist.IsRetracted(sr.Rec.Seq)
 	d.font("B", 10.5)
+	if retracted {
+		// Struck through: the record stays, but it does not count.
+		p.SetFont(fontSans, "BS", 10.5)
+	}
 	head := fmt.Sprintf("#%d  %s", sr.Rec.Seq, strings.ToUpper(s.Kind))
 	p.CellFormat(p.GetStringWidth(head)+3, 6, head, "", 0, "L", false, 0, "")
 	d.font("", 9)
@@ -91,7 +106,15 @@ func (d *doc) step(c *collected, sr evidence.StepRecord) {
 	} else {
 		d.label("entered by the designer", colMuted)
 	}
+	if hist.InFinal(sr.Rec.Seq) {
+		d.label("in the final work", colOK)
+	}
 	p.Ln(6)
+	if retracted {
+		d.color(colCapt)
+		d.field("RETRACTED", fmt.Sprintf("by record #%d (%s): %s", retraction.Rec.Seq, retraction.Rec.Time.Format(dateTime), retraction.Step.Why))
+		d.color([3]int{0, 0, 0})
+	}
 
 	if s.Tool != "" || s.Model != "" {
 		var parts []string
@@ -125,27 +148,44 @@ func (d *doc) step(c *collected, sr evidence.StepRecord) {
 			d.box("", 10, s.Text)
 		}
 		if len(s.In) > 0 {
-			d.small("Input images")
+			d.small("Input " + evidence.PluralWord(len(s.In), "image", "images") + " (image-to-image: the generation started from " + evidence.PluralWord(len(s.In), "it", "them") + ")")
 			d.grid(s.In, "")
 		}
-		d.small(fmt.Sprintf("%d candidate(s) generated", len(s.Out)))
+		d.small(evidence.Plural(len(s.Out), "candidate", "candidates") + " generated")
 		d.grid(s.Out, "")
 	case evidence.KindSelect:
-		d.small(fmt.Sprintf("Chose 1 of %d candidates (marked)", len(s.From)))
+		d.small(fmt.Sprintf("Chose 1 of %d candidates (marked); the others are rejected, not edited", len(s.From)))
 		d.grid(s.From, s.File.SHA256)
 	case evidence.KindEdit:
+		d.field("Kind of edit", editKind(s.By))
+		if s.Text != "" {
+			d.field("Instruction", s.Text)
+		}
 		d.beforeAfter(*s.Before, *s.After)
+		if len(s.In) > 0 {
+			d.small("Placed into the work in this edit")
+			d.grid(s.In, "")
+		}
 	case evidence.KindSketch, evidence.KindFinal:
+		d.grid([]evidence.FileRef{*s.File}, "")
+	case evidence.KindFile:
+		d.field("Origin", "unknown: no metadata says what made this file; it is counted neither as human work nor as AI output")
 		d.grid([]evidence.FileRef{*s.File}, "")
 	case evidence.KindInput:
 		d.field("Source", orNone(s.Source, "not recorded"))
 		d.field("Licence", orNone(s.License, "not recorded"))
 		d.field("Permission", s.Permission)
+		d.field("Use", inputUse(s.Use))
 		d.grid([]evidence.FileRef{*s.File}, "")
 	case evidence.KindDisclose:
 		d.field("Disclosed on", s.Date+whereSuffix(s.Where))
+		if evidence.DateBefore(s.Date, hist.All[0].Rec.Time) {
+			d.field("Note", "declared; the date is earlier than the asset's first record")
+		}
+	case evidence.KindRetract:
+		d.field("Retracts", retractTarget(hist, s))
 	}
-	if s.Text != "" && s.Kind != evidence.KindPrompt && s.Kind != evidence.KindNote && s.Kind != evidence.KindGenerate {
+	if s.Text != "" && s.Kind != evidence.KindPrompt && s.Kind != evidence.KindNote && s.Kind != evidence.KindGenerate && s.Kind != evidence.KindEdit {
 		d.field("Text", s.Text)
 	}
 	if s.Why != "" {
@@ -183,6 +223,31 @@ func (d *doc) step(c *collected, sr evidence.StepRecord) {
 	p.Ln(1.5)
 }
 
+// editKind says who made an edit, in words that keep an AI-assisted edit
+// apart from one by hand.
+func editKind(by string) string {
+	switch by {
+	case evidence.ActorHuman:
+		return "by hand (non-generative tools)"
+	case evidence.ActorBoth:
+		return "AI-assisted: a person directing an AI tool, which made the new content"
+	case evidence.ActorAI:
+		return "by an AI tool on its own"
+	}
+	return "author unknown: the file changed and nobody recorded who changed it"
+}
+
+// retractTarget describes the record a retraction names.
+func retractTarget(h *evidence.History, s *evidence.Step) string {
+	ref := s.Retracts
+	for _, sr := range h.All {
+		if sr.Rec.Seq == ref.Seq {
+			return fmt.Sprintf("record #%d (%s, %s), leaf hash %s…", ref.Seq, sr.Step.Kind, sr.Rec.Time.Format(dateTime), ref.Hash[:16])
+		}
+	}
+	return fmt.Sprintf("record #%d, leaf hash %s… (not a record of this asset)", ref.Seq, ref.Hash[:16])
+}
+
 // blockStart is the height a step's block needs on the page before it starts:
 // its header and its first row of pictures, so that a header is never left
 // alone at the foot of a page.
@@ -190,8 +255,9 @@ func blockStart(s *evidence.Step) float64 {
 	const header = 18.0
 	switch s.Kind {
 	case evidence.KindEdit:
-		return header + 75
-	case evidence.KindGenerate, evidence.KindSelect, evidence.KindSketch, evidence.KindFinal, evidence.KindInput:
+		// Tool, kind of edit and instruction come before the two pictures.
+		return header + 75 + 15
+	case evidence.KindGenerate, evidence.KindSelect, evidence.KindSketch, evidence.KindFinal, evidence.KindInput, evidence.KindFile:
 		return header + cellW + capH + 12
 	}
 	return header + 8
@@ -276,71 +342,70 @@ func (d *doc) beforeAfter(before, after evidence.FileRef) {
 	p.SetXY(margin, y+w+5)
 }
 
-// chart draws the steps over time as stacked bars, one colour per actor.
-func (d *doc) chart(c *collected) {
+// chart draws the steps that count over time as stacked bars, one colour per
+// actor. A slot is at least a second long, so that a session recorded within
+// seconds is not cut into slots of no time.
+func (d *doc) chart(c *collected, h *evidence.History) {
 	p := d.pdf
-	const (
-		buckets = 48
-		h       = 38.0
-	)
-	d.need(h + 16)
-	if len(c.steps) == 0 {
+	const h0 = 38.0
+	d.need(h0 + 16)
+	steps := h.Steps
+	if len(steps) == 0 {
 		return
 	}
-	first, last := c.steps[0].Rec.Time, c.steps[len(c.steps)-1].Rec.Time
+	first, last := steps[0].Rec.Time, steps[len(steps)-1].Rec.Time
 	total := last.Sub(first)
-	var counts [buckets][3]int // human, ai, both
-	for _, sr := range c.steps {
+	buckets := min(48, max(1, int(total/time.Second)))
+	counts := make([][4]int, buckets) // in the order of actors
+	for _, sr := range steps {
 		i := 0
 		if total > 0 {
 			i = int(int64(buckets-1) * int64(sr.Rec.Time.Sub(first)) / int64(total))
 		}
-		switch sr.Step.By {
-		case evidence.ActorAI:
-			counts[i][1]++
-		case evidence.ActorBoth:
-			counts[i][2]++
-		default:
-			counts[i][0]++
+		k := slices.Index(actors, sr.Step.By)
+		if k < 0 {
+			k = 0
 		}
+		counts[i][k]++
 	}
 	maxN := 1
 	for _, b := range counts {
-		maxN = max(maxN, b[0]+b[1]+b[2])
+		maxN = max(maxN, b[0]+b[1]+b[2]+b[3])
 	}
 	y0 := p.GetY() + 2
 	x0 := margin + 8
 	w := contentW - 8
-	bw := w / buckets
+	bw := w / float64(buckets)
 	p.SetDrawColor(colRule[0], colRule[1], colRule[2])
 	p.SetLineWidth(0.2)
-	p.Line(x0, y0+h, x0+w, y0+h)
-	p.Line(x0, y0, x0, y0+h)
+	p.Line(x0, y0+h0, x0+w, y0+h0)
+	p.Line(x0, y0, x0, y0+h0)
 	d.font("", 6.5)
 	d.color(colMuted)
 	p.SetXY(margin, y0-1.5)
 	p.CellFormat(7, 3, fmt.Sprint(maxN), "", 0, "R", false, 0, "")
-	p.SetXY(margin, y0+h-1.5)
+	p.SetXY(margin, y0+h0-1.5)
 	p.CellFormat(7, 3, "0", "", 0, "R", false, 0, "")
 	for i, b := range counts {
-		y := y0 + h
+		y := y0 + h0
 		for k, n := range b {
 			if n == 0 {
 				continue
 			}
-			col := [3][3]int{colHuman, colAI, colBoth}[k]
-			bh := h * float64(n) / float64(maxN)
+			col := actorColor(actors[k])
+			bh := h0 * float64(n) / float64(maxN)
 			y -= bh
 			p.SetFillColor(col[0], col[1], col[2])
-			p.Rect(x0+float64(i)*bw+0.3, y, bw-0.6, bh, "F")
+			p.Rect(x0+float64(i)*bw+min(0.3, bw/8), y, bw-min(0.6, bw/4), bh, "F")
 		}
 	}
-	p.SetXY(x0, y0+h+0.5)
+	p.SetXY(x0, y0+h0+0.5)
 	p.CellFormat(w/2, 3.5, first.Format(dateTime), "", 0, "L", false, 0, "")
 	p.CellFormat(w/2, 3.5, last.Format(dateTime), "", 1, "R", false, 0, "")
 	p.SetX(x0)
-	for k, name := range []string{"human", "AI", "human + AI"} {
-		col := [3][3]int{colHuman, colAI, colBoth}[k]
+	for _, a := range actors {
+		col := actorColor(a)
+		name := actorName(a)
 		p.SetFillColor(col[0], col[1], col[2])
 		x, y := p.GetX(), p.GetY()+0.8
 		p.Rect(x, y, 3, 3, "F")
@@ -349,5 +414,13 @@ func (d *doc) chart(c *collected) {
 	}
 	d.color([3]int{0, 0, 0})
 	p.Ln(6)
-	d.muted(fmt.Sprintf("Steps per time slot (%d slots of %s each), stacked by who acted.", buckets, span(total/buckets)))
+	d.muted(chartCaption(len(steps), buckets, total))
+}
+
+// chartCaption says what the chart's slots are.
+func chartCaption(steps, buckets int, total time.Duration) string {
+	if buckets == 1 {
+		return fmt.Sprintf("All %s that count were recorded within %s: one bar, stacked by who acted.", evidence.Plural(steps, "step", "steps"), span(total))
+	}
+	return fmt.Sprintf("Steps per time slot (%d slots of %s each), stacked by who acted.", buckets, span(total/time.Duration(buckets)))
 }

@@ -166,12 +166,7 @@ func archiveVerdict(t *testing.T, s *scenario, restore bool) int64 {
 		t.Fatal(err)
 	}
 	var err error
-	rb := evidence.NewRuleBook()
-	opts := archive.Options{
-		CheckRecord:       func(r *ledger.Record) error { _, err := rb.Apply(r); return err },
-		CheckpointSigners: rb.CheckpointSigners,
-		KnownKeys:         rb.AllKeys,
-	}
+	_, opts := evidence.ArchiveRules(nil)
 	if restore {
 		_, err = archive.Restore(&buf, filepath.Join(t.TempDir(), "ledger"), func(r io.Reader) (string, error) {
 			io.Copy(io.Discard, r)

@@ -250,7 +250,14 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 	// order, through one rule book: the rules cairn verify applies to a whole
 	// ledger hold for the pack's records, since every record they depend on is
 	// in it.
-	rb := evidence.NewRuleBook()
+	// A retraction's target is a record of the same asset: it is in the pack.
+	byIndex := map[int64]*parsedRecord{}
+	rb := evidence.NewRuleBook(func(seq int64) (*ledger.Record, *evidence.Step, error) {
+		if p := byIndex[seq]; p != nil && p.step != nil {
+			return p.rec, p.step, nil
+		}
+		return nil, nil, fmt.Errorf("record %d is not in the pack (or did not verify)", seq)
+	})
 	rep.Rules = rb
 	list := map[*parsedRecord]string{}
 	for _, p := range ids {
@@ -266,6 +273,7 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 	failed := map[string]bool{}
 	var steps []evidence.StepRecord
 	for _, p := range all {
+		byIndex[p.index] = p
 		if msg := p.apply(rb, bd, list[p]); msg != "" {
 			rep.fail(list[p], "record %d: %s", p.index, msg)
 			failed[list[p]] = true

@@ -12,7 +12,6 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
-	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/archive"
 )
 
@@ -125,17 +124,6 @@ func storedFiles(b *evidence.Book) ([]archive.File, error) {
 	return out, err
 }
 
-// archiveOptions feeds an archive's records through a rule book, as cairn
-// verify does with a ledger's.
-func archiveOptions(rb *evidence.RuleBook, progress func(int64)) archive.Options {
-	return archive.Options{
-		CheckRecord:       func(r *ledger.Record) error { _, err := rb.Apply(r); return err },
-		CheckpointSigners: rb.CheckpointSigners,
-		KnownKeys:         rb.AllKeys,
-		Progress:          progress,
-	}
-}
-
 // missingFiles names the files steps refer to that the archive lacks or has at
 // another size.
 func missingFiles(rb *evidence.RuleBook, have map[string]int64) []string {
@@ -169,9 +157,9 @@ func verifyArchive(c *cli.Context, path string) error {
 		return err
 	}
 	defer f.Close()
-	rb := evidence.NewRuleBook()
 	prog := newProgress(c.App.ErrWriter, "verifying archive", 0)
-	rep, err := archive.Verify(f, archiveOptions(rb, prog.set))
+	rb, opts := evidence.ArchiveRules(prog.set)
+	rep, err := archive.Verify(f, opts)
 	prog.done()
 	var problems []string
 	var ae *archive.Error
@@ -281,12 +269,12 @@ succeeded; it must not exist yet, or be empty.
 				}
 			}()
 			store := evidence.NewFileStore(filepath.Join(tmp, "files"))
-			rb := evidence.NewRuleBook()
 			prog := newProgress(c.App.ErrWriter, "restoring", 0)
+			rb, opts := evidence.ArchiveRules(prog.set)
 			rep, err := archive.Restore(f, filepath.Join(tmp, "ledger"), func(r io.Reader) (string, error) {
 				ref, err := store.AddReader(r)
 				return ref.SHA256, err
-			}, archiveOptions(rb, prog.set))
+			}, opts)
 			prog.done()
 			var ae *archive.Error
 			if errors.As(err, &ae) {

@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/ledger"
 )
 
 func assetFields(forNew bool) []cli.Flag {
@@ -16,7 +18,7 @@ func assetFields(forNew bool) []cli.Flag {
 		&cli.StringFlag{Name: "title", Aliases: []string{"t"}, Usage: "a human title"},
 		&cli.StringFlag{Name: "kind", Usage: "illustration, logo, text, product-design, photo or other"},
 		&cli.StringFlag{Name: "owner", Usage: "who holds the rights (a person or a company)"},
-		&cli.StringFlag{Name: "basis", Usage: "why they hold them: employment, commission, own or other"},
+		&cli.StringFlag{Name: "basis", Usage: "why they hold them: employment, commission, assignment (a transfer by deed or contract), own or other"},
 		&cli.StringFlag{Name: "contract", Usage: "a reference to the contract that settles the rights"},
 		&cli.StringFlag{Name: "tdm", Usage: "text-and-data-mining choice: allowed or prohibited"},
 		jsonFlag("print the recorded step as JSON"),
@@ -47,13 +49,19 @@ func cmdAsset() *cli.Command {
 				Usage:     "create an asset and record who holds its rights",
 				ArgsUsage: "ID",
 				Description: `Every step belongs to an asset: one work, such as a poster or a logo.
-The rights fields say who owns the result and on what basis; an employee's work
-usually belongs to the employer, a freelancer keeps the rights unless a contract
-assigns them.
+The rights fields say who owns the result and on what basis:
+  employment   made by an employee: the rights usually belong to the employer
+  commission   made on commission: the maker keeps the rights unless a
+               contract assigns them
+  assignment   the rights were transferred to the owner by deed or contract
+               (name it with --contract)
+  own          the author's own work
+  other        another basis (see the contract)
 
-Example:
+Examples:
   cairn asset new poster --title "Festival poster" --kind illustration \
-      --owner "Studio X B.V." --basis commission --contract "PO-2026-114"`,
+      --owner "Studio X B.V." --basis employment
+  cairn asset new logo --owner "Client B.V." --basis assignment --contract "Deed of assignment 2026-03"`,
 				Flags: assetFields(true),
 				Action: func(c *cli.Context) error {
 					s, err := assetStep(c, evidence.KindAsset)
@@ -144,32 +152,14 @@ Example:
 						return err
 					}
 					a, steps := v.Info, v.Steps
-					acc := evidence.NewAccount(id, steps)
+					h := evidence.NewHistory(id, steps)
+					acc := h.Account()
 					if c.Bool("json") {
 						return printJSON(c.App.Writer, map[string]any{"asset": a, "account": acc,
-							"human": acc.HumanContribution(), "ai": acc.AIContribution()})
+							"human": acc.HumanContribution(), "ai": acc.AIContribution(), "unknown": acc.UnknownContribution(),
+							"basis_meaning": evidence.BasisMeaning(a.Basis, a.Contract), "copyright_draft": h.CopyrightDraft()})
 					}
-					w := c.App.Writer
-					fmt.Fprintf(w, "asset     %s\n", a.ID)
-					for _, f := range [][2]string{{"title", a.Title}, {"kind", a.Kind}, {"owner", a.Owner}, {"basis", a.Basis}, {"contract", a.Contract}, {"tdm", a.TDM}} {
-						if f[1] != "" {
-							fmt.Fprintf(w, "%-9s %s\n", f[0], safeLine(f[1], 200))
-						}
-					}
-					fmt.Fprintf(w, "created   %s (record #%d)\n", a.Created.Local().Format("2006-01-02 15:04:05"), a.Seq)
-					fmt.Fprintf(w, "steps     %d, %d by a human, %d by an AI, %d by both, over %s\n", acc.Steps, acc.HumanSteps, acc.AISteps, acc.BothSteps, acc.Span().Round(1e9))
-					if h := acc.HumanContribution(); len(h) > 0 {
-						fmt.Fprintf(w, "human     %s\n", strings.Join(h, "\n          "))
-					}
-					if ai := acc.AIContribution(); len(ai) > 0 {
-						fmt.Fprintf(w, "AI        %s\n", strings.Join(ai, "\n          "))
-					}
-					if acc.Inputs > 0 {
-						fmt.Fprintf(w, "inputs    %d third-party, %d with unknown permission\n", acc.Inputs, acc.InputsUnknown)
-					}
-					if acc.FirstDisclosure != "" {
-						fmt.Fprintf(w, "disclosed %s %s\n", acc.FirstDisclosure, safeLine(acc.DisclosureWhere, 80))
-					}
+					printAsset(c.App.Writer, a, acc)
 					return nil
 				},
 			},
@@ -178,26 +168,13 @@ Example:
 }
 
 func recordAsset(c *cli.Context, s *evidence.Step) error {
-	id, b, err := openSigning(c)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	recs, err := b.Record(id, []*evidence.Step{s})
-	if err != nil {
-		return err
-	}
-	r := recs[len(recs)-1]
-	defer autoTimestamp(c, b, id)
-	if c.Bool("json") {
-		return printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: s})
-	}
-	if s.Kind == evidence.KindAsset {
-		fmt.Fprintf(c.App.Writer, "created asset %s (record #%d)\nMake it the current asset with: cairn use %s\n", s.Asset, r.Seq, s.Asset)
-	} else {
-		fmt.Fprintf(c.App.Writer, "updated asset %s (record #%d)\n", s.Asset, r.Seq)
-	}
-	return nil
+	return recordStep(c, func(*evidence.Book, *evidence.Identity) (*evidence.Step, error) { return s, nil },
+		func(r *ledger.Record, s *evidence.Step) string {
+			if s.Kind == evidence.KindAsset {
+				return fmt.Sprintf("created asset %s (record #%d)\nMake it the current asset with: cairn use %s", s.Asset, r.Seq, s.Asset)
+			}
+			return fmt.Sprintf("updated asset %s (record #%d)", s.Asset, r.Seq)
+		})
 }
 
 func cmdUse() *cli.Command {
@@ -239,5 +216,50 @@ current asset.`,
 			fmt.Fprintf(c.App.Writer, "current asset: %s\n", cfg.Asset)
 			return nil
 		},
+	}
+}
+
+// printAsset writes asset show's account for people.
+func printAsset(w io.Writer, a *evidence.AssetInfo, acc *evidence.Account) {
+	fmt.Fprintf(w, "asset     %s\n", a.ID)
+	for _, f := range [][2]string{{"title", a.Title}, {"kind", a.Kind}, {"owner", a.Owner}, {"basis", a.Basis}, {"contract", a.Contract}, {"tdm", a.TDM}} {
+		if f[1] != "" {
+			fmt.Fprintf(w, "%-9s %s\n", f[0], safeLine(f[1], 200))
+		}
+	}
+	if a.Basis != "" {
+		fmt.Fprintf(w, "          (%s)\n", evidence.BasisMeaning(a.Basis, a.Contract))
+	}
+	fmt.Fprintf(w, "created   %s (record #%d)\n", a.Created.Local().Format("2006-01-02 15:04:05"), a.Seq)
+	fmt.Fprintf(w, "steps     %d that count: %d by a human, %d by an AI, %d by both, %d by an unknown hand; over %s\n",
+		acc.Steps, acc.HumanSteps, acc.AISteps, acc.BothSteps, acc.UnknownSteps, acc.Span().Round(1e9))
+	if acc.Retracted+acc.Retractions > 0 {
+		fmt.Fprintf(w, "retracted %s, by %s (counted nowhere)\n", evidence.Plural(acc.Retracted, "record", "records"), evidence.Plural(acc.Retractions, "retraction", "retractions"))
+	}
+	for _, part := range []struct {
+		label string
+		lines []string
+	}{{"human", acc.HumanContribution()}, {"AI", acc.AIContribution()}, {"unknown", acc.UnknownContribution()}} {
+		if len(part.lines) > 0 {
+			fmt.Fprintf(w, "%-9s %s\n", part.label, strings.Join(part.lines, "\n          "))
+		}
+	}
+	if acc.SourceType != "" {
+		fmt.Fprintf(w, "source    %s (the final work, IPTC digital source type)\n", strings.TrimPrefix(acc.SourceType, "http://cv.iptc.org/newscodes/digitalsourcetype/"))
+	} else {
+		fmt.Fprintf(w, "source    unknown: %s\n", acc.SourceUnknown)
+	}
+	if acc.Inputs > 0 {
+		fmt.Fprintf(w, "inputs    %d third-party, %d with unknown permission\n", acc.Inputs, acc.InputsUnknown)
+	}
+	for _, d := range acc.Disclosures {
+		note := ""
+		if d.BeforeRecord {
+			note = " (declared: earlier than the asset's first record)"
+		}
+		fmt.Fprintf(w, "disclosed %s %s%s\n", d.Date, safeLine(d.Where, 80), note)
+	}
+	if first := acc.DeadlineDisclosure(); first != nil && len(acc.Disclosures) > 1 {
+		fmt.Fprintf(w, "deadlines run from %s (record #%d), the earliest declared disclosure\n", first.Date, first.Seq)
 	}
 }

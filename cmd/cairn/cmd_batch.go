@@ -37,6 +37,7 @@ type batchLine struct {
 	Source     string         `json:"source"`
 	License    string         `json:"license"`
 	Permission string         `json:"permission"`
+	Use        string         `json:"use"`
 	Date       string         `json:"date"`
 	Where      string         `json:"where"`
 	Title      string         `json:"title"`
@@ -237,7 +238,7 @@ func batchStep(b *evidence.Book, line []byte) (*evidence.Step, error) {
 	}
 	s := &evidence.Step{
 		Kind: l.Kind, Asset: l.Asset, Text: l.Text, Tool: l.Tool, Model: l.Model, Params: params, By: l.By,
-		Why: l.Why, Note: l.Note, Source: l.Source, License: l.License, Permission: l.Permission,
+		Why: l.Why, Note: l.Note, Source: l.Source, License: l.License, Permission: l.Permission, Use: l.Use,
 		Date: l.Date, Where: l.Where, Title: l.Title, AssetKind: l.AssetKind, Owner: l.Owner,
 		Basis: l.Basis, Contract: l.Contract, TDM: l.TDM,
 	}

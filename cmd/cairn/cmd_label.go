@@ -17,14 +17,26 @@ func cmdLabel() *cli.Command {
 		Usage:     "say how a work must be labelled for AI (EU AI Act art. 50), with an XMP sidecar",
 		ArgsUsage: "[ASSET]",
 		Description: `label derives, from what was recorded, how much of the work an AI made and
-prints the disclosure to show with it, and why:
+prints the disclosure to show with it, and why. It follows the final file back
+through the steps that made it (an edit's file before and the files it placed,
+a generation's inputs), and takes the file's own Content Credentials into
+account:
 
-  Generated with AI             the final work is AI output, unchanged
+  Generated with AI             the final work is AI output no human step changed
   Made with the help of AI, edited by a human
-                                AI made the base, a human changed it
+                                AI made the base; a human changed it by hand or
+                                added their own material
+  Made with AI, edited with AI tools under human direction
+                                AI made the base and the changes (generative
+                                fill, inpainting), a human directed them
   Made with the help of AI: human work with AI elements
-                                it began with the author's sketch, human steps dominate
-  Made without generative AI    no AI generation is recorded
+                                it began with the author's sketch; AI added to it
+  Contains AI-generated elements
+                                AI output on material whose origin is not recorded
+  Made without generative AI    no AI output in its making, none recorded at all
+  AI use not established        cairn cannot tell: part of it is of unknown
+                                origin, or AI output is recorded for the asset
+                                that the record does not link to the final file
 
 --xmp FILE writes an XMP sidecar with the IPTC digital source type, the label
 as dc:description (English as x-default, and --lang) and the text-and-data-
@@ -91,7 +103,11 @@ ASSET defaults to the current asset (cairn use).`,
 			if !d.TDMRecorded {
 				tdm += " (not recorded; reserved by default)"
 			}
-			fmt.Fprintf(w, "source type %s\n", d.DigitalSourceType)
+			if d.DigitalSourceType == "" {
+				fmt.Fprintln(w, "source type unknown (none is stated in the XMP)")
+			} else {
+				fmt.Fprintf(w, "source type %s\n", d.DigitalSourceType)
+			}
 			fmt.Fprintf(w, "data mining %s\n", tdm)
 			if p := c.String("xmp"); p != "" {
 				fmt.Fprintf(w, "wrote %s\n", p)
@@ -115,9 +131,16 @@ func exportC2PA(c *cli.Context, b *evidence.Book, id *evidence.Identity, asset, 
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}
 	p, _ := b.Files.Path(def.Final.SHA256)
-	fmt.Fprintf(c.App.Writer, "wrote %s: C2PA manifest definition for %s (sha256 %s) and %d resource(s)\n",
-		filepath.Join(dir, "manifest.json"), def.Final.Name, def.Final.Short(), len(def.Resources))
-	fmt.Fprintf(c.App.Writer, "sign it with your C2PA certificate, for example: c2patool %s -m %s -o signed-%s\n",
-		shortPath(p), filepath.Join(dir, "manifest.json"), def.Final.Name)
+	fmt.Fprintf(c.App.Writer, "wrote %s: C2PA manifest definition for %s (sha256 %s) and %s\n",
+		filepath.Join(dir, "manifest.json"), def.Final.Name, def.Final.Short(), evidence.Plural(len(def.Resources), "resource", "resources"))
+	if def.Parent == nil {
+		fmt.Fprintf(c.App.Writer, "sign it with your C2PA certificate, for example: c2patool %s -m %s -o signed-%s\n",
+			shortPath(p), filepath.Join(dir, "manifest.json"), def.Final.Name)
+		return nil
+	}
+	fmt.Fprintf(c.App.Writer, "%s has Content Credentials of its own: %s is their parentOf ingredient. Add it from the final file itself when you sign\n"+
+		"(a C2PA SDK: Builder.addIngredient(the JSON of %s, the final file)), so that the new manifest keeps their chain;\n"+
+		"a signer that does not add it stops with \"ingredientId not found: %s\" rather than dropping them\n",
+		def.Final.Name, filepath.Join(dir, export.C2PAParentFile), export.C2PAParentFile, export.C2PAParentLabel)
 	return nil
 }

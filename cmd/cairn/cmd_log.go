@@ -5,12 +5,14 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/ledger"
@@ -60,7 +62,12 @@ func cmdLog() *cli.Command {
 			}
 			// Authors are named by the records that introduced their keys,
 			// read as the log goes (a key is introduced before it signs).
-			rb := evidence.NewRuleBook()
+			rb := evidence.NewRuleBook(b.ReadRecord)
+			retracted, err := retractedRecords(b)
+			if err != nil {
+				return err
+			}
+			strike := isTerminal(w)
 			n := 0
 			err = b.Ledger.Scan(0, func(r *ledger.Record) error {
 				s, err := rb.Apply(r)
@@ -75,7 +82,7 @@ func cmdLog() *cli.Command {
 				if c.Bool("json") {
 					return printJSONStep(w, rb.Key(r.Key), sr)
 				}
-				return printStepLine(w, rb.Key(r.Key), sr)
+				return printStepLine(w, rb.Key(r.Key), sr, retracted[sr.Rec.Seq], strike)
 			})
 			if err == nil && n == 0 && !c.Bool("json") {
 				fmt.Fprintln(w, "no steps recorded yet")
@@ -89,13 +96,20 @@ func cmdLog() *cli.Command {
 }
 
 // printStepLine prints one step as a line for people: its author is named with
-// the key that signed it, since two people can share a name.
-func printStepLine(w io.Writer, author *evidence.KeyState, sr evidence.StepRecord) error {
+// the key that signed it, since two people can share a name. A retracted step
+// is struck through (on a terminal) and marked with its retraction.
+func printStepLine(w io.Writer, author *evidence.KeyState, sr evidence.StepRecord, retractedBy *evidence.StepRecord, strike bool) error {
 	s, r := sr.Step, sr.Rec
 	h := r.Hash()
-	what := describe(s)
-	_, err := fmt.Fprintf(w, "#%-4d %s  %-12s %-9s %-5s %s  [%x] %s\n", r.Seq, r.Time.Local().Format("2006-01-02 15:04:05"),
-		safeLine(s.Asset, 12), s.Kind, s.By, what, h[:4], authorLabel(author, r.Key))
+	line := fmt.Sprintf("#%-4d %s  %-12s %-9s %-7s %s  [%x] %s", r.Seq, r.Time.Local().Format("2006-01-02 15:04:05"),
+		safeLine(s.Asset, 12), s.Kind, s.By, describe(s), h[:4], authorLabel(author, r.Key))
+	if retractedBy != nil {
+		if strike {
+			line = "\x1b[9m" + line + "\x1b[0m"
+		}
+		line += fmt.Sprintf("  RETRACTED by #%d: %s", retractedBy.Rec.Seq, safeLine(retractedBy.Step.Why, 60))
+	}
+	_, err := fmt.Fprintln(w, line)
 	return err
 }
 
@@ -105,6 +119,27 @@ func authorLabel(k *evidence.KeyState, pub ed25519.PublicKey) string {
 		return "key " + ledger.KeyID(pub)
 	}
 	return safeLine(k.Name, 40) + " (key " + k.ID() + ")"
+}
+
+// retractedRecords maps each record a retraction names to the retraction.
+// That the retraction is valid is verify's to check.
+func retractedRecords(b *evidence.Book) (map[int64]*evidence.StepRecord, error) {
+	out := map[int64]*evidence.StepRecord{}
+	err := b.Scan(0, func(sr evidence.StepRecord) error {
+		if sr.Step.Kind == evidence.KindRetract {
+			if _, done := out[sr.Step.Retracts.Seq]; !done {
+				out[sr.Step.Retracts.Seq] = &sr
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// isTerminal reports whether w is a terminal, where escape codes show.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // describe summarises a step's content in one line.
@@ -121,7 +156,10 @@ func describe(s *evidence.Step) string {
 	case evidence.KindPrompt, evidence.KindNote:
 		parts = append(parts, strconv.Quote(safeLine(s.Text, 60)))
 	case evidence.KindGenerate:
-		parts = append(parts, fmt.Sprintf("%d candidate(s)", len(s.Out)))
+		parts = append(parts, evidence.Plural(len(s.Out), "candidate", "candidates"))
+		if len(s.In) > 0 {
+			parts = append(parts, "from "+safeLine(s.In[0].Name, 25))
+		}
 	case evidence.KindSelect:
 		parts = append(parts, fmt.Sprintf("chose %s of %d", safeLine(s.File.Name, 30), len(s.From)))
 		if s.Why != "" {
@@ -129,12 +167,19 @@ func describe(s *evidence.Step) string {
 		}
 	case evidence.KindEdit:
 		parts = append(parts, fmt.Sprintf("%s -> %s", safeLine(s.Before.Name, 25), safeLine(s.After.Name, 25)))
+		if len(s.In) > 0 {
+			parts = append(parts, fmt.Sprintf("placing %s", evidence.Plural(len(s.In), "file", "files")))
+		}
 	case evidence.KindSketch, evidence.KindFinal:
 		parts = append(parts, safeLine(s.File.Name, 40))
 	case evidence.KindInput:
 		parts = append(parts, fmt.Sprintf("%s (%s)", safeLine(s.File.Name, 30), s.Permission))
 	case evidence.KindDisclose:
 		parts = append(parts, s.Date+" "+safeLine(s.Where, 40))
+	case evidence.KindFile:
+		parts = append(parts, safeLine(s.File.Name, 40)+" (origin unknown)")
+	case evidence.KindRetract:
+		parts = append(parts, fmt.Sprintf("retracts #%d: %s", s.Retracts.Seq, strconv.Quote(safeLine(s.Why, 50))))
 	}
 	if s.Tool != "" {
 		t := "tool " + safeLine(s.Tool, 20)
@@ -249,6 +294,10 @@ func cmdShow() *cli.Command {
 			printField("license", s.License)
 			printField("permission", s.Permission)
 			printField("date", s.Date)
+			printField("use", s.Use)
+			if s.Retracts != nil {
+				printField("retracts", fmt.Sprintf("#%d (leaf hash %s)", s.Retracts.Seq, s.Retracts.Hash))
+			}
 			printField("where", s.Where)
 			printField("title", s.Title)
 			printField("owner", s.Owner)

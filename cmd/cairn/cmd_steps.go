@@ -63,12 +63,22 @@ func cmdGenerate() *cli.Command {
 step. Keep all candidates, not only the one you like: the choice among them is
 part of your contribution, and cairn select records it.
 
-Example:
+--in names the images the generation started from (image-to-image, a
+variation of a chosen candidate, an init image from your own sketch). --by
+says who acted: ai (default), or both when you directed the tool on your own
+input. Either way the output is AI-generated content (IPTC
+trainedAlgorithmicMedia); your input stays yours.
+
+Examples:
   cairn generate --tool midjourney --model v7 --param seed=42 \
-      --out fox-1.png --out fox-2.png --out fox-3.png --out fox-4.png`,
+      --out fox-1.png --out fox-2.png --out fox-3.png --out fox-4.png
+  cairn generate --tool midjourney --in fox-3.png --out var-1.png --out var-2.png   # variations
+  cairn generate --tool comfyui --in my-sketch.png --by both --text "ink wash, same pose" --out wash.png`,
 		Flags: stepFlags(append(toolFlags(),
 			&cli.StringSliceFlag{Name: "out", Aliases: []string{"o"}, Usage: "an output file (repeatable)"},
 			&cli.StringSliceFlag{Name: "in", Usage: "an input file the tool used, such as an init image (repeatable)"},
+			&cli.StringFlag{Name: "by", Value: evidence.ActorAI, Usage: "who acted: ai, or both when you directed the tool on your own input"},
+			&cli.StringFlag{Name: "text", Usage: "the prompt given for this generation"},
 		)...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -97,7 +107,7 @@ Example:
 				if err != nil {
 					return nil, err
 				}
-				return &evidence.Step{Kind: evidence.KindGenerate, Tool: c.String("tool"), Model: c.String("model"), Params: params, Out: out, In: in}, nil
+				return &evidence.Step{Kind: evidence.KindGenerate, By: c.String("by"), Tool: c.String("tool"), Model: c.String("model"), Params: params, Out: out, In: in, Text: c.String("text")}, nil
 			})
 		},
 	}
@@ -149,27 +159,49 @@ Example:
 func cmdEdit() *cli.Command {
 	return &cli.Command{
 		Name:  "edit",
-		Usage: "record a manual edit, with the file before and after",
-		Description: `edit records a change you made by hand (painting, retouching, inpainting you
-directed, layout), with both versions stored.
+		Usage: "record an edit, with the file before and after, and who made it",
+		Description: `edit records a change to the work, with both versions stored. --by says who
+made it, and the pack counts each apart:
+  human  you, with non-generative tools (painting, retouching, layout): an edit
+         by hand (the default)
+  both   you directing an AI tool on part of the work: generative fill,
+         inpainting, Vary Region, an AI upscaler such as Magnific run on your
+         own sketch. The AI made the new content; you chose where and how.
+         Give the instruction with --text and the tool and model.
+  ai     an AI tool on its own (automatic enhancement you did not steer)
 
-Example:
-  cairn edit --before fox-3.png --after fox-3-eyes.png --tool photoshop --note "redrew the eyes"`,
+--in names files you placed into the work in this edit (your sketch, a
+texture): the record then shows the arrangement.
+
+Examples:
+  cairn edit --before fox-3.png --after fox-3-eyes.png --tool krita --note "redrew the eyes"
+  cairn edit --before poster.png --after poster-fill.png --by both --tool photoshop \
+      --model firefly --text "snow on the branches, top left" --note "kept the fox as it was"
+  cairn edit --before var-2.png --after layout.png --in lettering.png --tool affinity --note "placed my lettering"`,
 		Flags: stepFlags(
 			&cli.StringFlag{Name: "before", Usage: "the file before the edit"},
 			&cli.StringFlag{Name: "after", Usage: "the file after the edit"},
+			&cli.StringSliceFlag{Name: "in", Usage: "a file placed into the work in this edit (repeatable)"},
+			&cli.StringFlag{Name: "by", Value: evidence.ActorHuman, Usage: "who made it: human (by hand), both (you directing an AI tool) or ai"},
 			&cli.StringFlag{Name: "tool", Usage: "the tool used"},
+			&cli.StringFlag{Name: "model", Usage: "the AI model, for an AI-assisted edit"},
+			&cli.StringSliceFlag{Name: "param", Usage: "a setting as name=value (repeatable)"},
+			&cli.StringFlag{Name: "text", Usage: "the instruction or prompt given to the AI tool"},
 			&cli.StringFlag{Name: "note", Usage: "what you changed"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usageErrorf("edit takes its files with --before and --after (got argument %q)", c.Args().First())
 			}
-			before, after := c.String("before"), c.String("after")
+			before, after, ins := c.String("before"), c.String("after"), c.StringSlice("in")
 			if before == "" || after == "" {
 				return usageErrorf("edit needs both --before FILE and --after FILE")
 			}
-			if err := checkFilesExist(before, after); err != nil {
+			if err := checkFilesExist(append([]string{before, after}, ins...)...); err != nil {
+				return err
+			}
+			params, err := parseParams(c.StringSlice("param"))
+			if err != nil {
 				return err
 			}
 			return record(c, func(b *evidence.Book, asset string) (*evidence.Step, error) {
@@ -181,7 +213,15 @@ Example:
 				if err != nil {
 					return nil, err
 				}
-				return &evidence.Step{Kind: evidence.KindEdit, Before: bf, After: af, Tool: c.String("tool"), Note: c.String("note")}, nil
+				in, err := addFiles(b, ins)
+				if err != nil {
+					return nil, err
+				}
+				if len(in) == 0 {
+					in = nil
+				}
+				return &evidence.Step{Kind: evidence.KindEdit, By: c.String("by"), Before: bf, After: af, In: in, Tool: c.String("tool"),
+					Model: c.String("model"), Params: params, Text: c.String("text"), Note: c.String("note")}, nil
 			})
 		},
 	}
@@ -241,17 +281,22 @@ permission; say what you have with --permission:
   public-domain  no rights apply
   own            it is yours after all
   unknown        not known yet (the pack flags it)
+Say how you used it with --use: component (it is part of the work) or
+reference (you looked at it, or gave it to a tool as a reference). The C2PA
+manifest lists only components as components of the work.
 
-Example:
-  cairn input texture.jpg --source https://example.com/t/123 --license CC-BY-4.0 --permission licensed`,
+Examples:
+  cairn input texture.jpg --source https://example.com/t/123 --license CC-BY-4.0 --permission licensed --use component
+  cairn input mood-board.jpg --source "Pinterest board" --permission unknown --use reference`,
 		[]cli.Flag{
 			&cli.StringFlag{Name: "source", Usage: "where it came from (a URL or a description)"},
 			&cli.StringFlag{Name: "license", Usage: "its licence (an SPDX id such as CC-BY-4.0, or text)"},
 			&cli.StringFlag{Name: "permission", Usage: "granted, licensed, public-domain, own or unknown", Value: "unknown"},
+			&cli.StringFlag{Name: "use", Usage: "component (part of the work) or reference (looked at, or given to a tool as a reference; not part of the work)"},
 			&cli.StringFlag{Name: "note", Usage: "how it was used"},
 		},
 		func(c *cli.Context, s *evidence.Step) error {
-			s.Source, s.License, s.Permission, s.Note = c.String("source"), c.String("license"), c.String("permission"), c.String("note")
+			s.Source, s.License, s.Permission, s.Note, s.Use = c.String("source"), c.String("license"), c.String("permission"), c.String("note"), c.String("use")
 			for _, p := range evidence.Permissions {
 				if p == s.Permission {
 					return nil
@@ -299,9 +344,14 @@ func cmdDisclose() *cli.Command {
 		Description: `disclose records when and where the work was first made public. In the EU an
 unregistered design lives 3 years from first disclosure, and a registration
 filed within 12 months of your own disclosure is not harmed by it. The pack
-computes both dates.
+computes both dates from the earliest disclosure recorded, and lists every one.
 
-Example:
+A date that has not come yet is refused (record a disclosure when it has
+happened). A date earlier than the asset's first record is kept, and the pack
+marks it as declared: the ledger cannot confirm it.
+
+Examples:
+  cairn disclose --where "studio-noord.example/work/winterfest"      # today
   cairn disclose --date 2026-11-20 --where "Dutch Design Week, Eindhoven"`,
 		Flags: stepFlags(
 			&cli.StringFlag{Name: "date", Usage: "the date, YYYY-MM-DD (default: today)"},

@@ -204,6 +204,7 @@ func printVerify(w io.Writer, b *evidence.Book, rep *evidence.VerifyReport) {
 	}
 	warnNameClashes(w, rep.Rules)
 	fmt.Fprintf(w, "assets      %d\n", rep.Assets)
+	printRetracted(w, rep.Retracted)
 	fmt.Fprintf(w, "files       %d re-hashed (%s), all match\n", rep.Files, evidence.HumanSize(rep.Bytes))
 	if n := len(lr.Checkpoints); n > 0 {
 		last := lr.Checkpoints[n-1]

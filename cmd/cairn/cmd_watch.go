@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/evidence/capture"
 )
 
 func cmdWatch() *cli.Command {
@@ -26,11 +27,16 @@ func cmdWatch() *cli.Command {
 		Usage:     "record new and changed files in a folder as they appear",
 		ArgsUsage: "DIR",
 		Description: `watch records what lands in a folder while you work, so that you need not type:
-  - a new image with generator metadata is recorded as a generation (as cairn
-    import does), with the prompt and settings the tool wrote;
-  - a new file without metadata is recorded as a plain output of an unknown tool;
-  - a change to a file already there (or seen earlier) is recorded as an edit,
-    with the version before and the version after.
+  - a new file is recorded as cairn import records it: a generation when a
+    generator's metadata or Content Credentials say so (with the prompt and
+    settings the tool wrote), an edit of a recorded file its credentials name,
+    or a file of unknown origin when nothing says what made it; a file that is
+    already recorded is not recorded again;
+  - a change to a file already there (or seen earlier) is recorded as an edit
+    of its earlier version, because that is where it came from, whatever
+    metadata it still carries (a crop in place keeps the generator's). Who made
+    the change is not known to cairn: it is recorded as unknown unless you say
+    with --edits-by (human, ai or both) who changes files in this folder.
 
 It waits until a file has stopped changing (--settle) before it records it, and
 ignores hidden files and temporary files (~, .tmp, .part, .crdownload, .swp).
@@ -39,16 +45,24 @@ prints one line per recorded step and runs until interrupted (Ctrl-C); files
 still settling are recorded before it exits. The folder itself is watched, not
 its subfolders.
 
-Example:
-  cairn watch ~/Pictures/midjourney --asset poster`,
+Examples:
+  cairn watch ~/Pictures/midjourney --asset poster
+  cairn watch ~/Work/poster-edits --edits-by human    # I edit these by hand`,
 		Flags: stepFlags(
 			&cli.DurationFlag{Name: "settle", Value: 700 * time.Millisecond, Usage: "how long a file must stay unchanged before it is recorded"},
+			&cli.StringFlag{Name: "edits-by", Usage: "who changes files in this folder: human, ai or both (default: not recorded, unknown)"},
 		),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("give the folder to watch: cairn watch DIR")
 			}
 			dir := c.Args().First()
+			editsBy := c.String("edits-by")
+			if editsBy == "" {
+				editsBy = evidence.ActorUnknown
+			} else if editsBy != evidence.ActorHuman && editsBy != evidence.ActorAI && editsBy != evidence.ActorBoth {
+				return usageErrorf("--edits-by %q is not one of human, ai, both", editsBy)
+			}
 			fi, err := os.Stat(dir)
 			if err != nil {
 				return usageErrorf("%v", err)
@@ -73,8 +87,8 @@ Example:
 				b.Close()
 				return err
 			}
-			w := &watcher{c: c, id: id, asset: asset, dir: dir, settle: c.Duration("settle"),
-				versions: map[string]evidence.FileRef{}, pending: map[string]*pendingFile{}}
+			w := &watcher{c: c, id: id, asset: asset, dir: dir, settle: c.Duration("settle"), editsBy: editsBy,
+				versions: map[string]fileVersion{}, pending: map[string]*pendingFile{}}
 			// The files already there are the "before" of later edits: store them now,
 			// since their old content is gone once they change.
 			err = w.baseline(b)
@@ -101,8 +115,15 @@ type watcher struct {
 	asset    string
 	dir      string
 	settle   time.Duration
-	versions map[string]evidence.FileRef // path -> the version last recorded or seen
+	editsBy  string                 // who changes files here, as the designer said; unknown by default
+	versions map[string]fileVersion // path -> the version last recorded or seen
 	pending  map[string]*pendingFile
+}
+
+// fileVersion is a file as last recorded or seen, and the metadata it carried.
+type fileVersion struct {
+	ref  evidence.FileRef
+	meta string // the hashes of its metadata carriers
 }
 
 // ignored reports whether a file name is hidden or temporary.
@@ -133,9 +154,10 @@ func (w *watcher) baseline(b *evidence.Book) error {
 		if err != nil {
 			return err
 		}
-		w.versions[p] = ref
+		cp, _ := inspectFile(p)
+		w.versions[p] = fileVersion{ref, metaKey(cp)}
 	}
-	fmt.Fprintf(w.c.App.Writer, "watching %s for asset %s (%d file(s) already there); press Ctrl-C to stop\n", w.dir, w.asset, len(w.versions))
+	fmt.Fprintf(w.c.App.Writer, "watching %s for asset %s (%s already there); press Ctrl-C to stop\n", w.dir, w.asset, evidence.Plural(len(w.versions), "file", "files"))
 	return nil
 }
 
@@ -232,7 +254,7 @@ func (w *watcher) record(path string) error {
 		return err
 	}
 	prev, seen := w.versions[path]
-	if seen && prev.SHA256 == sum {
+	if seen && prev.ref.SHA256 == sum {
 		return nil // touched, not changed
 	}
 	cp, err := inspectFile(path)
@@ -250,25 +272,62 @@ func (w *watcher) record(path string) error {
 	}
 	var s *evidence.Step
 	var what string
-	switch gen := evidence.GenerateFromCapture(ref, cp); {
-	case gen.Captured != nil:
-		s, what = gen, importSummary(path, gen)
-	case seen:
-		before := prev
-		s = &evidence.Step{Kind: evidence.KindEdit, Before: &before, After: &ref, Note: "recorded by cairn watch: the file changed"}
-		what = fmt.Sprintf("%s changed (edit: %s -> %s)", filepath.Base(path), prev.Short(), ref.Short())
-	default:
-		s, what = gen, importSummary(path, gen)
+	if seen {
+		s, what = w.changed(path, prev, ref, cp)
+	} else {
+		recorded, err := b.RecordedFiles()
+		if err != nil {
+			return err
+		}
+		if sr, ok := recorded[ref.SHA256]; ok {
+			w.versions[path] = fileVersion{ref, metaKey(cp)}
+			fmt.Fprintf(w.c.App.Writer, "%s is already recorded (record #%d, %s for asset %s); not recorded again\n", filepath.Base(path), sr.Rec.Seq, sr.Step.Kind, sr.Step.Asset)
+			return nil
+		}
+		known, err := knownFiles(b, w.asset)
+		if err != nil {
+			return err
+		}
+		steps, lines := evidence.ImportSteps([]evidence.Imported{{Ref: ref, Capture: cp}}, nil, known)
+		s, what = steps[0], lines[0]
 	}
 	s.Asset = w.asset
 	recs, err := b.Record(w.id, []*evidence.Step{s})
 	if err != nil {
 		return err
 	}
-	w.versions[path] = ref
+	w.versions[path] = fileVersion{ref, metaKey(cp)}
 	fmt.Fprintf(w.c.App.Writer, "recorded %s #%d for %s: %s\n", s.Kind, recs[len(recs)-1].Seq, w.asset, what)
 	autoTimestamp(w.c, b, w.id)
 	return nil
+}
+
+// changed is the edit that a change to a watched file is: of its earlier
+// version, by whoever --edits-by names (unknown by default). Metadata the new
+// version carries is kept only when it differs from the earlier version's: new
+// Content Credentials describe the change, a generator's record left in place
+// by a crop describes the file's past.
+func (w *watcher) changed(path string, prev fileVersion, ref evidence.FileRef, cp *capture.Capture) (*evidence.Step, string) {
+	before := prev.ref
+	s := &evidence.Step{Kind: evidence.KindEdit, By: w.editsBy, Before: &before, After: &ref, Note: "recorded by cairn watch: the file changed"}
+	what := fmt.Sprintf("%s changed (edit of its earlier version: %s -> %s, by %s)", filepath.Base(path), prev.ref.Short(), ref.Short(), w.editsBy)
+	if k := metaKey(cp); k != "" && k != prev.meta {
+		s.Captured = evidence.CapturedOf(cp)
+		what += "; its new metadata is kept"
+	}
+	return s, what
+}
+
+// metaKey identifies a file's metadata by the hashes of its carriers.
+func metaKey(cp *capture.Capture) string {
+	if cp == nil {
+		return ""
+	}
+	var hs []string
+	for _, src := range cp.Sources {
+		hs = append(hs, src.SHA256)
+	}
+	return strings.Join(hs, ",")
 }
 
 func hashFile(path string) (string, error) {

@@ -272,19 +272,52 @@ func recordMany(c *cli.Context, build func(b *evidence.Book, asset string) (step
 	return nil
 }
 
+// recordStep opens the book for signing, builds one step that names its own
+// asset, records it and says what was recorded (or prints it as JSON).
+func recordStep(c *cli.Context, build func(*evidence.Book, *evidence.Identity) (*evidence.Step, error), say func(*ledger.Record, *evidence.Step) string) error {
+	id, b, err := openSigning(c)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	s, err := build(b, id)
+	if err != nil {
+		return err
+	}
+	recs, err := b.Record(id, []*evidence.Step{s})
+	if err != nil {
+		return err
+	}
+	r := recs[len(recs)-1]
+	defer autoTimestamp(c, b, id)
+	if c.Bool("json") {
+		return printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: s})
+	}
+	_, err = fmt.Fprintln(c.App.Writer, say(r, s))
+	return err
+}
+
 func jsonFlag(usage string) cli.Flag {
 	return &cli.BoolFlag{Name: "json", Usage: usage}
+}
+
+// editBy names who made an edit, in the words the pack uses.
+var editBy = map[string]string{
+	evidence.ActorHuman:   "by hand",
+	evidence.ActorBoth:    "AI-assisted: you directing an AI tool",
+	evidence.ActorAI:      "by an AI tool on its own",
+	evidence.ActorUnknown: "author unknown",
 }
 
 // stepSummary is a short description after "recorded ...".
 func stepSummary(s *evidence.Step) string {
 	switch s.Kind {
 	case evidence.KindGenerate:
-		return fmt.Sprintf(": %d candidate(s) from %s", len(s.Out), s.Tool)
+		return fmt.Sprintf(": %s from %s", evidence.Plural(len(s.Out), "candidate", "candidates"), s.Tool)
 	case evidence.KindSelect:
 		return fmt.Sprintf(": chose %s out of %d", s.File.Name, len(s.From))
 	case evidence.KindEdit:
-		return fmt.Sprintf(": %s -> %s", s.Before.Name, s.After.Name)
+		return fmt.Sprintf(": %s -> %s (%s)", s.Before.Name, s.After.Name, editBy[s.By])
 	case evidence.KindSketch, evidence.KindInput, evidence.KindFinal:
 		return fmt.Sprintf(": %s (sha256 %s)", s.File.Name, s.File.Short())
 	}

@@ -123,7 +123,7 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 		Commands: []*cli.Command{
 			cmdInit(), cmdID(), cmdAsset(), cmdUse(),
 			cmdPrompt(), cmdGenerate(), cmdSelect(), cmdEdit(), cmdSketch(), cmdInput(),
-			cmdNote(), cmdDisclose(), cmdFinal(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
+			cmdNote(), cmdDisclose(), cmdFinal(), cmdRetract(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
 			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(),
 			cmdExport(), cmdVerifyPack(),
 			cmdLabel(), cmdArchive(), cmdRestore(),

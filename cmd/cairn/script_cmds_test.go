@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -13,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -26,21 +29,26 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			if len(args) != 6 {
 				ts.Fatalf("usage: mkpng FILE W H R G B")
 			}
-			n := make([]int, 5)
-			for i := range n {
-				v, err := strconv.Atoi(args[i+1])
-				ts.Check(err)
-				n[i] = v
+			ts.Check(os.WriteFile(ts.MkAbs(args[0]), pngOf(ts, args[1:6]), 0o644))
+		},
+		// mkpngtext FILE W H R G B KEY=VALUE...: a solid-colour PNG with a tEXt
+		// chunk per KEY=VALUE after IHDR, as generators write their metadata
+		// (for Midjourney's layout, whose files no public sample keeps). \n in
+		// a VALUE is a newline.
+		"mkpngtext": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) < 6 {
+				ts.Fatalf("usage: mkpngtext FILE W H R G B KEY=VALUE...")
 			}
-			img := image.NewRGBA(image.Rect(0, 0, n[0], n[1]))
-			for y := 0; y < n[1]; y++ {
-				for x := 0; x < n[0]; x++ {
-					img.Set(x, y, color.RGBA{uint8(n[2]), uint8(n[3]), uint8(n[4] + x%7), 255})
+			var texts [][2]string
+			for _, kv := range args[6:] {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					ts.Fatalf("mkpngtext: %q is not KEY=VALUE", kv)
 				}
+				texts = append(texts, [2]string{k, strings.ReplaceAll(v, `\n`, "\n")})
 			}
-			var b bytes.Buffer
-			ts.Check(png.Encode(&b, img))
-			ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o644))
+			out := withText(pngOf(ts, args[1:6]), texts)
+			ts.Check(os.WriteFile(ts.MkAbs(args[0]), out, 0o644))
 		},
 		// mkbig FILE N: write N bytes of 'a'.
 		"mkbig": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -133,6 +141,18 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 				ts.Fatalf("%s exited with status %d, want %d", args[1], got, want)
 			}
 		},
+		// pdftext PDF OUT: the text of the PDF's pages (poppler's pdftotext -layout, which
+		// knows nothing of cairn), with every run of white space made one space,
+		// so that a phrase the page wraps is found by grep. Scripts guard it
+		// with [exec:pdftotext].
+		"pdftext": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: pdftext PDF OUT")
+			}
+			out, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", ts.MkAbs(args[0]), "-").Output()
+			ts.Check(err)
+			ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(strings.Fields(string(out)), " ")+"\n"), 0o644))
+		},
 		"tsa-start": tsaStart,
 		// sleep DURATION: wait, for commands running in the background.
 		"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -151,4 +171,43 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
 		},
 	}
+}
+
+// pngOf makes a PNG of the arguments W H R G B.
+func pngOf(ts *testscript.TestScript, args []string) []byte {
+	n := make([]int, 5)
+	for i := range n {
+		v, err := strconv.Atoi(args[i])
+		ts.Check(err)
+		n[i] = v
+	}
+	return solidPNG(n[0], n[1], color.RGBA{uint8(n[2]), uint8(n[3]), uint8(n[4]), 255})
+}
+
+// solidPNG is a w×h PNG of one colour with a faint stripe, so that two sizes
+// of one colour differ.
+func solidPNG(w, h int, c color.RGBA) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			img.Set(x, y, color.RGBA{c.R, c.G, c.B + uint8(x%7), 255})
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+// withText inserts a tEXt chunk per key and value after a PNG's IHDR, where
+// generators write their metadata.
+func withText(data []byte, texts [][2]string) []byte {
+	const ihdrEnd = 8 + 8 + 13 + 4 // signature, IHDR length and type, data, CRC
+	var text bytes.Buffer
+	for _, kv := range texts {
+		chunk := append([]byte("tEXt"), append([]byte(kv[0]+"\x00"), kv[1]...)...)
+		binary.Write(&text, binary.BigEndian, uint32(len(chunk)-4))
+		text.Write(chunk)
+		binary.Write(&text, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	}
+	return append(append(append([]byte{}, data[:ihdrEnd]...), text.Bytes()...), data[ihdrEnd:]...)
 }

@@ -86,6 +86,11 @@ type Capture struct {
 	// XMP's xmp:CreatorTool.
 	Params map[string]string
 
+	// InputImages names the images the tool's own record says it started
+	// from (ComfyUI LoadImage nodes), as file names: image-to-image and
+	// inpainting inputs. The name is all the file says, not the image.
+	InputImages []string
+
 	// Sources lists every metadata carrier read, in file order.
 	Sources []Source
 
@@ -139,6 +144,11 @@ type C2PAInfo struct {
 	Actions           []C2PAAction
 	DigitalSourceType string // first one found in the active manifest's actions
 
+	// ActiveLabel is the active manifest's label, and Ingredients its
+	// ingredients: what the file's own credentials say it was made from.
+	ActiveLabel string
+	Ingredients []C2PAIngredient
+
 	// Manifests lists every manifest in store order, the active one last.
 	Manifests []C2PAManifest
 }
@@ -148,6 +158,16 @@ type C2PAManifest struct {
 	Label          string // JUMBF label, e.g. "urn:uuid:..."
 	ClaimGenerator string
 	Actions        []C2PAAction
+	Ingredients    []C2PAIngredient
+}
+
+// C2PAIngredient is one ingredient assertion (c2pa.ingredient, .v2 or .v3).
+type C2PAIngredient struct {
+	Title        string
+	Relationship string // parentOf, componentOf or inputTo
+	// Manifest is the label of the ingredient's own active manifest, when the
+	// ingredient had Content Credentials (from its hashed URI).
+	Manifest string
 }
 
 // C2PAAction is one entry of a c2pa.actions or c2pa.actions.v2 assertion.

@@ -10,6 +10,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,6 +94,8 @@ func TestSamples(t *testing.T) {
 			NegativePrompt: "watermark, text\n", Seed: "280823642470253", Steps: "20", Guidance: "8.0",
 			Sampler: "sample_dpmpp_2m", Model: "v1-5-pruned-emaonly.ckpt",
 			Params: map[string]string{"scheduler": "normal", "denoise": "0.8700000000000001", "sampler_node": "3"},
+			// The graph's LoadImage node: an image-to-image input, by name.
+			InputImages: []string{"example.png"},
 		}},
 		{"ai-metadata/sdparsers__invokeai_imeta1.png", Capture{
 			Tool: "InvokeAI", Prompt: "digital artwork, oil painting. painterly brushstrokes, holidays,",
@@ -238,6 +241,20 @@ func TestC2PASamples(t *testing.T) {
 		if info.DigitalSourceType != composite || c.DigitalSourceType != composite {
 			t.Errorf("DigitalSourceType = %q / %q, want %q", info.DigitalSourceType, c.DigitalSourceType, composite)
 		}
+		// Photoshop's manifest names the Firefly image, placed into the
+		// document, as its ingredient, by the Firefly manifest's label.
+		want := []C2PAIngredient{{Title: "ocsp.jpg", Relationship: "componentOf", Manifest: "urn:uuid:83875007-1e81-4027-847f-4137f13027db"}}
+		if info.ActiveLabel != "adobe:urn:uuid:f3a46a78-8103-4e04-9f98-abcf03ebab19" || !slices.Equal(info.Ingredients, want) {
+			t.Errorf("active manifest %q, ingredients %+v; want Photoshop's, %+v", info.ActiveLabel, info.Ingredients, want)
+		}
+		if firefly.Label != "urn:uuid:83875007-1e81-4027-847f-4137f13027db" || len(firefly.Ingredients) != 0 {
+			t.Errorf("Firefly manifest %q has ingredients %+v", firefly.Label, firefly.Ingredients)
+		}
+		for cg, want := range map[string]string{info.ClaimGenerator: "Adobe Photoshop 26.9.0", firefly.ClaimGenerator: "Adobe Firefly "} {
+			if n, v := ToolName(cg); n+" "+v != want {
+				t.Errorf("ToolName(%q) = %q %q, want %q", cg, n, v, want)
+			}
+		}
 	})
 	t.Run("no_manifest.jpg", func(t *testing.T) {
 		c, _ := inspectFile(t, samples+"c2pa/no_manifest.jpg")
@@ -265,6 +282,9 @@ func TestC2PASamples(t *testing.T) {
 		}
 		if info.ClaimGenerator != "OpenAI Media Service API" {
 			t.Errorf("ClaimGenerator = %q", info.ClaimGenerator)
+		}
+		if n, v := ToolName(info.ClaimGenerator); n != "OpenAI Media Service API" || v != "" {
+			t.Errorf("ToolName = %q %q: a claim_generator_info name is a name as it is", n, v)
 		}
 		if len(info.Actions) < 2 {
 			t.Fatalf("actions = %+v", info.Actions)

@@ -17,17 +17,23 @@ import (
 // few hundred megabytes. It is a variable so that tests can lower it.
 var maxChatExport int64 = 512 << 20
 
-// Conversation is one conversation of a chat export, reduced to the user's
-// prompts.
+// Conversation is one conversation of a chat export, reduced to its text
+// messages.
 type Conversation struct {
-	ID      string
-	Title   string
-	Source  string // "chatgpt" or "claude"
+	ID     string
+	Title  string
+	Source string // "chatgpt" or "claude"
+	// Prompts are the messages the user sent.
 	Prompts []ChatPrompt
+	// Messages are the user's and the assistant's messages, in order: a prompt
+	// worked out with a chatbot has both halves.
+	Messages []ChatPrompt
 }
 
-// ChatPrompt is one message the user sent.
+// ChatPrompt is one text message.
 type ChatPrompt struct {
+	// Role is "user" or "assistant".
+	Role      string
 	MessageID string
 	Text      string
 
@@ -205,10 +211,10 @@ func readChatGPT(raw json.RawMessage) (Conversation, error) {
 	}
 	slices.Reverse(branch)
 	for i, msg := range branch {
-		if msg.Author.Role != "user" {
+		if msg.Author.Role != "user" && msg.Author.Role != "assistant" {
 			continue
 		}
-		p := ChatPrompt{MessageID: msg.ID, Model: msg.Metadata.ModelSlug}
+		p := ChatPrompt{Role: msg.Author.Role, MessageID: msg.ID, Model: msg.Metadata.ModelSlug}
 		var texts []string
 		for _, part := range msg.Content.Parts {
 			var s string
@@ -222,10 +228,10 @@ func readChatGPT(raw json.RawMessage) (Conversation, error) {
 		if p.Text == "" {
 			continue // context messages and attachments without text
 		}
-		// The model that answered: the nearest following assistant
+		// The model that answered a user: the nearest following assistant
 		// message before the next user message.
 		for _, next := range branch[i+1:] {
-			if next.Author.Role == "user" || p.Model != "" {
+			if p.Role != "user" || next.Author.Role == "user" || p.Model != "" {
 				break
 			}
 			if next.Author.Role == "assistant" {
@@ -236,9 +242,17 @@ func readChatGPT(raw json.RawMessage) (Conversation, error) {
 		if p.ClaimedTime, err = epochTime(msg.CreateTime); err != nil {
 			return c, fmt.Errorf("conversation %q message %q: %w", c.ID, msg.ID, err)
 		}
-		c.Prompts = append(c.Prompts, p)
+		c.add(p)
 	}
 	return c, nil
+}
+
+// add appends a message, and a user's to Prompts too.
+func (c *Conversation) add(p ChatPrompt) {
+	c.Messages = append(c.Messages, p)
+	if p.Role == "user" {
+		c.Prompts = append(c.Prompts, p)
+	}
 }
 
 // epochTime converts seconds since 1970 written as a decimal number to a
@@ -299,10 +313,11 @@ func readClaude(raw json.RawMessage) (Conversation, error) {
 	}
 	c := Conversation{ID: cv.UUID, Title: cv.Name, Source: "claude"}
 	for _, msg := range cv.ChatMessages {
-		if msg.Sender != "human" {
+		role := map[string]string{"human": "user", "assistant": "assistant"}[msg.Sender]
+		if role == "" {
 			continue
 		}
-		p := ChatPrompt{MessageID: msg.UUID, SkippedParts: len(msg.Attachments) + len(msg.Files)}
+		p := ChatPrompt{Role: role, MessageID: msg.UUID, SkippedParts: len(msg.Attachments) + len(msg.Files)}
 		// Newer exports hold the text in content blocks and may leave
 		// text empty; older ones have only text.
 		var texts []string
@@ -327,7 +342,7 @@ func readClaude(raw json.RawMessage) (Conversation, error) {
 			}
 			p.ClaimedTime = t
 		}
-		c.Prompts = append(c.Prompts, p)
+		c.add(p)
 	}
 	return c, nil
 }

@@ -30,8 +30,8 @@ func TestChatGPTSample(t *testing.T) {
 	// msg-5 ("Actually, can you help me with Python instead?") is on the
 	// abandoned branch and must not appear.
 	want := []ChatPrompt{
-		{MessageID: "msg-2", Text: "Hello! Can you help me with a programming question?", Model: "gpt-4", ClaimedTime: time.Unix(1704067300, 0).UTC()},
-		{MessageID: "msg-4", Text: "How do I write a function in JavaScript?", Model: "gpt-4", ClaimedTime: time.Unix(1704067400, 0).UTC()},
+		{Role: "user", MessageID: "msg-2", Text: "Hello! Can you help me with a programming question?", Model: "gpt-4", ClaimedTime: time.Unix(1704067300, 0).UTC()},
+		{Role: "user", MessageID: "msg-4", Text: "How do I write a function in JavaScript?", Model: "gpt-4", ClaimedTime: time.Unix(1704067400, 0).UTC()},
 	}
 	if len(c.Prompts) != len(want) {
 		t.Fatalf("prompts = %+v, want %+v", c.Prompts, want)
@@ -40,6 +40,19 @@ func TestChatGPTSample(t *testing.T) {
 		if c.Prompts[i] != want[i] {
 			t.Errorf("prompt %d = %+v, want %+v", i, c.Prompts[i], want[i])
 		}
+	}
+	// Both halves of the conversation the user saw, in order: the
+	// assistant's replies with the model that wrote them. The system
+	// message (empty) and the abandoned branch are not there.
+	var got []string
+	for _, m := range c.Messages {
+		got = append(got, m.Role+" "+m.MessageID+" "+m.Model)
+	}
+	if w := "user msg-2 gpt-4|assistant msg-3 gpt-4|user msg-4 gpt-4|assistant msg-6 gpt-4"; strings.Join(got, "|") != w {
+		t.Errorf("messages %q, want %q", got, w)
+	}
+	if !strings.HasPrefix(c.Messages[3].Text, "Here's how to write a function in JavaScript:") || !c.Messages[3].ClaimedTime.Equal(time.Unix(1704067500, 0)) {
+		t.Errorf("the assistant's reply %+v", c.Messages[3])
 	}
 	if got, err := SelectConversation(convs, "Sample conversation with branch"); err != nil || got.ID != "conv-123" {
 		t.Errorf("select by title: %v, %v", got, err)
@@ -69,8 +82,8 @@ func TestChatGPTDetails(t *testing.T) {
 	if len(p) != 2 {
 		t.Fatalf("prompts = %+v", p)
 	}
-	want0 := ChatPrompt{MessageID: "n1", Text: "make it blue", Model: "gpt-4o", ClaimedTime: time.Unix(1714000000, 123456000).UTC(), SkippedParts: 1}
-	want1 := ChatPrompt{MessageID: "n3", Text: "darker", Model: "o3"}
+	want0 := ChatPrompt{Role: "user", MessageID: "n1", Text: "make it blue", Model: "gpt-4o", ClaimedTime: time.Unix(1714000000, 123456000).UTC(), SkippedParts: 1}
+	want1 := ChatPrompt{Role: "user", MessageID: "n3", Text: "darker", Model: "o3"}
 	if p[0] != want0 || p[1] != want1 {
 		t.Errorf("prompts = %+v, want %+v, %+v", p, want0, want1)
 	}
@@ -122,6 +135,9 @@ func TestClaudeExport(t *testing.T) {
 		if p[i].MessageID != want[i].MessageID || p[i].Text != want[i].Text || !p[i].ClaimedTime.Equal(want[i].ClaimedTime) || p[i].SkippedParts != want[i].SkippedParts || p[i].Model != "" {
 			t.Errorf("prompt %d = %+v, want %+v", i, p[i], want[i])
 		}
+	}
+	if m := convs[0].Messages; len(m) != 3 || m[1].Role != "assistant" || m[1].Text != "Here are three." {
+		t.Errorf("messages = %+v, want the assistant's reply between the prompts", m)
 	}
 }
 

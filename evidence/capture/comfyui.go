@@ -65,15 +65,18 @@ func (g comfyGraph) samplerNodes() []string {
 			ids = append(ids, id)
 		}
 	}
-	sort.Slice(ids, func(i, j int) bool {
-		a, errA := strconv.Atoi(ids[i])
-		b, errB := strconv.Atoi(ids[j])
-		if errA == nil && errB == nil && a != b {
-			return a < b
-		}
-		return ids[i] < ids[j]
-	})
+	sort.Slice(ids, func(i, j int) bool { return nodeLess(ids[i], ids[j]) })
 	return ids
+}
+
+// nodeLess orders node ids numerically where they are numbers.
+func nodeLess(x, y string) bool {
+	a, errA := strconv.Atoi(x)
+	b, errB := strconv.Atoi(y)
+	if errA == nil && errB == nil && a != b {
+		return a < b
+	}
+	return x < y
 }
 
 // valueKeys name the inputs that carry a value on nodes that only pass one
@@ -181,6 +184,7 @@ func jsonScalar(raw json.RawMessage) (string, bool) {
 
 // readComfyUI fills c from an API graph.
 func readComfyUI(c *Capture, g comfyGraph) {
+	c.InputImages = g.loadedImages()
 	samplers := g.samplerNodes()
 	if len(samplers) == 0 {
 		return
@@ -238,4 +242,24 @@ func (w *comfyWalk) findVia(id string, first, want, via []string, hops int) (str
 		return w.findVia(to, first, want, via, hops+1)
 	}
 	return "", false
+}
+
+// loadedImages lists the file names LoadImage nodes read (image-to-image,
+// inpainting, ControlNet inputs), in node order: the graph's own statement of
+// the images it started from.
+func (g comfyGraph) loadedImages() []string {
+	ids := make([]string, 0, len(g))
+	for id, n := range g {
+		if strings.HasPrefix(n.ClassType, "LoadImage") {
+			ids = append(ids, id)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return nodeLess(ids[i], ids[j]) })
+	var out []string
+	for _, id := range ids {
+		if name, ok := jsonScalar(g[id].Inputs["image"]); ok && name != "" && !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out
 }

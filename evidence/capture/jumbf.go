@@ -128,6 +128,8 @@ func readC2PA(b []byte, container string) (*C2PAInfo, error) {
 		active := info.Manifests[len(info.Manifests)-1]
 		info.ClaimGenerator = active.ClaimGenerator
 		info.Actions = active.Actions
+		info.ActiveLabel = active.Label
+		info.Ingredients = active.Ingredients
 		for _, a := range active.Actions {
 			if a.DigitalSourceType != "" {
 				info.DigitalSourceType = a.DigitalSourceType
@@ -156,18 +158,70 @@ func readC2PAManifest(mb *jumbfBox) (C2PAManifest, error) {
 			for j := range c.children {
 				a := &c.children[j]
 				label, _, _ := strings.Cut(a.label, "__") // "c2pa.actions__1" is a second instance
-				if a.typ != "jumb" || (label != "c2pa.actions" && label != "c2pa.actions.v2") {
+				isActions := label == "c2pa.actions" || label == "c2pa.actions.v2"
+				isIngredient := label == "c2pa.ingredient" || label == "c2pa.ingredient.v2" || label == "c2pa.ingredient.v3"
+				if a.typ != "jumb" || !isActions && !isIngredient {
 					continue
 				}
 				v, err := cborContent(a)
 				if err != nil {
 					return man, fmt.Errorf("assertion %s: %w", a.label, err)
 				}
-				man.Actions = append(man.Actions, c2paActions(v)...)
+				if isActions {
+					man.Actions = append(man.Actions, c2paActions(v)...)
+				} else {
+					man.Ingredients = append(man.Ingredients, c2paIngredient(v))
+				}
 			}
 		}
 	}
 	return man, nil
+}
+
+// c2paIngredient reads an ingredient assertion: v1 and v2 name the
+// ingredient's manifest in c2pa_manifest and its title in dc:title, v3 in
+// activeManifest and title.
+func c2paIngredient(v any) C2PAIngredient {
+	m, _ := v.(map[string]any)
+	in := C2PAIngredient{Title: cborText(m["dc:title"]), Relationship: cborText(m["relationship"])}
+	if in.Title == "" {
+		in.Title = cborText(m["title"])
+	}
+	for _, k := range []string{"activeManifest", "c2pa_manifest"} {
+		if ref, ok := m[k].(map[string]any); ok {
+			in.Manifest = manifestOfURI(cborText(ref["url"]))
+			break
+		}
+	}
+	return in
+}
+
+// manifestOfURI returns the manifest label a JUMBF URI points into:
+// "self#jumbf=/c2pa/urn:uuid:…/c2pa.assertions/…" names "urn:uuid:…".
+func manifestOfURI(uri string) string {
+	_, path, ok := strings.Cut(uri, "#jumbf=")
+	if !ok {
+		return ""
+	}
+	path = strings.TrimPrefix(strings.TrimPrefix(path, "/"), "c2pa/")
+	label, _, _ := strings.Cut(path, "/")
+	return label
+}
+
+// ToolName turns a claim generator into the name of the tool that made the
+// claim. A C2PA 1.x claim_generator is a list of product tokens, most specific
+// first, with underscores for spaces ("Adobe_Photoshop/26.9.0 adobe_c2pa/0.14.2
+// c2pa-rs/0.43.0": Adobe Photoshop, version 26.9.0; "Adobe_Firefly
+// adobe_c2pa/0.12.4": Adobe Firefly, no version); a claim_generator_info name
+// is a name as it is ("OpenAI Media Service API").
+func ToolName(claimGenerator string) (name, version string) {
+	cg := strings.TrimSpace(claimGenerator)
+	if !strings.Contains(cg, "/") {
+		return cg, ""
+	}
+	first, _, _ := strings.Cut(cg, " ")
+	product, ver, _ := strings.Cut(first, "/")
+	return strings.ReplaceAll(product, "_", " "), ver
 }
 
 // cborContent decodes the first cbor box of a superbox.

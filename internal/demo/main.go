@@ -1,12 +1,16 @@
 // Command demo plays a realistic cairn session in a temporary directory: a designer
 // co-writes a prompt with a chatbot, generates four candidates, chooses one, makes
-// variations, adds a sketch of their own and a licensed texture, finishes with a
-// manual edit, declares the final work, and hands the result to legal. It makes its
-// own images. `make demo` runs it.
+// variations and chooses again, refines a sketch of their own with an AI upscaler,
+// directs a generative fill, places her lettering and a licensed texture by hand,
+// takes back a step recorded on the wrong asset, declares the final work and its
+// disclosure, and hands the result to legal. Every step is recorded as what it
+// was: an AI-assisted edit is not an edit by hand. It makes its own images.
+// `make demo` runs it.
 package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"image"
@@ -17,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -67,24 +72,42 @@ func main() {
 	run(abs, "", "select", "fox-3-var-2.png", "--from", "fox-3-var-1.png", "fox-3-var-2.png", "fox-3-var-3.png", "fox-3-var-4.png",
 		"--why", "calmer snow, the tail wraps the composition")
 
-	say("She draws the lettering herself, and uses a licensed paper texture.")
+	say("She draws the lettering herself and refines it with an AI upscaler: an AI-assisted edit she directs, not an edit by hand.")
 	writePNG("lettering-sketch.png", sketch())
 	run(abs, "", "sketch", "lettering-sketch.png", "--note", "hand-drawn WINTERFEST lettering, brush pen, scanned")
+	writePNG("lettering-refined.png", refined())
+	run(abs, "", "edit", "--before", "lettering-sketch.png", "--after", "lettering-refined.png", "--by", "both",
+		"--tool", "magnific", "--model", "creative upscaler", "--text", "ink texture, keep my letter shapes")
+
+	say("Generative fill in Photoshop, directed by her: more snow on the branches.")
+	writePNG("poster-fill.png", filled())
+	run(abs, "", "edit", "--before", "fox-3-var-2.png", "--after", "poster-fill.png", "--by", "both",
+		"--tool", "photoshop", "--model", "firefly", "--text", "more snow on the branches, left", "--note", "kept the fox untouched")
+
+	say("By hand: she places her lettering and a licensed paper texture, repaints the eye and crops.")
 	writePNG("paper-texture.png", texture())
 	run(abs, "", "input", "paper-texture.png", "--source", "https://textures.example/paper/washi-041",
-		"--license", "CC-BY-4.0", "--permission", "licensed", "--note", "overlay at 20% for the printed look")
-
-	say("The manual edit: lettering placed, the fox's eye repainted, texture overlaid.")
+		"--license", "CC-BY-4.0", "--permission", "licensed", "--use", "component", "--note", "overlay at 20% for the printed look")
 	writePNG("poster-final.png", final())
-	run(abs, "", "edit", "--before", "fox-3-var-2.png", "--after", "poster-final.png", "--tool", "krita",
-		"--note", "placed my lettering, repainted the eye, added the texture overlay, cropped to A2")
-	run(abs, "", "note", "Client approved the final on the call of 23 November; no further AI steps.")
+	run(abs, "", "edit", "--before", "poster-fill.png", "--after", "poster-final.png", "--in", "lettering-refined.png", "--in", "paper-texture.png",
+		"--tool", "krita", "--note", "placed my lettering, repainted the eye, added the texture overlay, cropped to A2")
+
+	say("A note meant for the greeting cards lands on the poster (she forgot cairn use). She takes it back: nothing is rewritten.")
+	run(abs, "", "asset", "new", "fox-cards", "--title", "Winterfest greeting cards", "--owner", "Studio Noord B.V.", "--basis", "employment")
+	mistake := recordedSeq(abs, "note", "Cards: print on 300 g cotton paper.")
+	run(abs, "", "retract", mistake, "--why", "recorded on the wrong asset; it belongs to fox-cards")
+	run(abs, "", "note", "Cards: print on 300 g cotton paper.", "--asset", "fox-cards")
+
+	run(abs, "", "note", "Client approved the final on today's call; no further AI steps.")
 	run(abs, "", "final", "poster-final.png")
-	run(abs, "", "disclose", "--date", "2026-11-23", "--where", "studio-noord.example/work/winterfest")
+	say("The poster goes online today. A disclosure dated in the future is refused; one dated today starts the design-right clock.")
+	refused(abs, "disclose", "--date", time.Now().AddDate(0, 1, 0).Format("2006-01-02"), "--where", "Winterfest opening")
+	run(abs, "", "disclose", "--where", "studio-noord.example/work/winterfest")
 
 	say("The timeline, and an auditor's check of the whole ledger.")
 	run(abs, "", "log", "--asset", "fox-poster")
 	run(abs, "", "asset", "show", "fox-poster")
+	run(abs, "", "label", "fox-poster", "--xmp", "poster-final.xmp")
 	run(abs, "", "verify")
 	run(abs, "", "checkpoint", "--out", "handed-to-legal.checkpoint")
 
@@ -92,10 +115,39 @@ func main() {
 		say("Legal exports a signed evidence pack, and anyone can verify it offline.")
 		run(abs, "", "export", "fox-poster", "-o", "fox-poster-evidence.pdf")
 		run(abs, "", "verify-pack", "fox-poster-evidence.pdf")
+		run(abs, "", "export", "fox-poster", "--c2pa", "c2pa")
 		p, _ := filepath.Abs("fox-poster-evidence.pdf")
 		fmt.Printf("\nThe evidence pack is at %s\n", p)
 	}
 	fmt.Printf("The demo ledger is in %s (delete it when done).\n", dir)
+}
+
+// recordedSeq runs a cairn command that records one step and returns the
+// record's number from its "recorded KIND #N" line.
+func recordedSeq(bin string, args ...string) string {
+	fmt.Printf("$ cairn %s\n", strings.Join(quoted(args), " "))
+	out, err := exec.Command(bin, args...).Output()
+	check(err)
+	os.Stdout.Write(out)
+	_, rest, ok := strings.Cut(string(out), " #")
+	n, _, _ := strings.Cut(rest, " ")
+	if !ok || n == "" {
+		check(fmt.Errorf("no record number in %q", out))
+	}
+	return n
+}
+
+// refused runs a command that cairn must refuse as a usage error (exit 2),
+// and stops the demo if it does not.
+func refused(bin string, args ...string) {
+	fmt.Printf("$ cairn %s\n", strings.Join(quoted(args), " "))
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stdout
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		check(fmt.Errorf("cairn %s was not refused with exit 2: %v", args[0], err))
+	}
 }
 
 func hasCommand(bin, name string) bool {
@@ -105,8 +157,8 @@ func hasCommand(bin, name string) bool {
 
 func say(s string) { fmt.Printf("\n\033[1m# %s\033[0m\n", s) }
 
-// run shows a command as a user would type it, runs it, and stops the demo if it fails.
-func run(bin, stdin string, args ...string) {
+// quoted shows arguments as a user would type them in a shell.
+func quoted(args []string) []string {
 	shown := make([]string, len(args))
 	for i, a := range args {
 		if strings.ContainsAny(a, " ;'\"&|") {
@@ -114,6 +166,12 @@ func run(bin, stdin string, args ...string) {
 		}
 		shown[i] = a
 	}
+	return shown
+}
+
+// run shows a command as a user would type it, runs it, and stops the demo if it fails.
+func run(bin, stdin string, args ...string) {
+	shown := quoted(args)
 	if stdin != "" {
 		fmt.Printf("$ echo '%s' | cairn %s\n", strings.TrimSpace(stdin), strings.Join(shown, " "))
 	} else {
@@ -208,6 +266,33 @@ func sketch() image.Image {
 			y := 30 + 100*math.Abs(math.Sin(t*math.Pi*(1+float64(l%3))))
 			ellipse(img, x, y, 3, 3, color.RGBA{20, 20, 30, 255})
 		}
+	}
+	return img
+}
+
+// refined is the lettering sketch after the AI upscaler: the same strokes,
+// sharper and with an ink texture.
+func refined() image.Image {
+	src := sketch().(*image.RGBA)
+	img := image.NewRGBA(src.Bounds())
+	for y := 0; y < src.Bounds().Dy(); y++ {
+		for x := 0; x < src.Bounds().Dx(); x++ {
+			c := src.RGBAAt(x, y)
+			if c.R < 128 && (x*7+y*3)%11 != 0 {
+				c = color.RGBA{8, 8, 16, 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	return img
+}
+
+// filled is the chosen variation after the generative fill: snow on the
+// branches at the upper left.
+func filled() image.Image {
+	img := variation(2).(*image.RGBA)
+	for i := 0; i < 12; i++ {
+		ellipse(img, 30+float64(i)*14, 120+8*math.Sin(float64(i)), 9, 4, snow)
 	}
 	return img
 }

@@ -1,4 +1,4 @@
-package archive
+package archive_test
 
 import (
 	"archive/tar"
@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"github.com/cairn-ledger/cairn/ledger/archive"
 	"io"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ import (
 // witness cosignature: everything an archive carries.
 type fixture struct {
 	book  *evidence.Book
-	files []File
+	files []archive.File
 	data  map[string][]byte // file content by hash
 	token []byte
 }
@@ -88,7 +89,7 @@ func newFixture(t testing.TB, notes int) *fixture {
 	}
 	for _, ref := range refs {
 		ref := ref
-		f.files = append(f.files, File{SHA256: ref.SHA256, Size: ref.Size, Open: func() (io.ReadCloser, error) { return b.Files.Open(ref.SHA256) }})
+		f.files = append(f.files, archive.File{SHA256: ref.SHA256, Size: ref.Size, Open: func() (io.ReadCloser, error) { return b.Files.Open(ref.SHA256) }})
 	}
 	return f
 }
@@ -96,7 +97,7 @@ func newFixture(t testing.TB, notes int) *fixture {
 func (f *fixture) archive(t testing.TB) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if _, err := Write(&buf, f.book.Ledger, WriteOptions{Files: f.files}); err != nil {
+	if _, err := archive.Write(&buf, f.book.Ledger, archive.WriteOptions{Files: f.files}); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -108,7 +109,7 @@ func TestRoundTrip(t *testing.T) {
 	l := f.book.Ledger
 	root, _ := l.TreeHash(l.Size())
 
-	rep, err := Verify(bytes.NewReader(data), Options{})
+	rep, err := archive.Verify(bytes.NewReader(data), archive.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,10 +125,10 @@ func TestRoundTrip(t *testing.T) {
 
 	dir := filepath.Join(t.TempDir(), "restored")
 	store := evidence.NewFileStore(filepath.Join(dir, "files"))
-	_, err = Restore(bytes.NewReader(data), filepath.Join(dir, "ledger"), func(r io.Reader) (string, error) {
+	_, err = archive.Restore(bytes.NewReader(data), filepath.Join(dir, "ledger"), func(r io.Reader) (string, error) {
 		ref, err := store.AddReader(r)
 		return ref.SHA256, err
-	}, Options{})
+	}, archive.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,8 +224,8 @@ func TestDamage(t *testing.T) {
 				// Keep it a hex digit, so the manifest still parses.
 				bad[c.pos] = map[bool]byte{true: '1', false: '0'}[data[c.pos] == '0']
 			}
-			_, err := Verify(bytes.NewReader(bad), Options{})
-			var ae *Error
+			_, err := archive.Verify(bytes.NewReader(bad), archive.Options{})
+			var ae *archive.Error
 			if !errors.As(err, &ae) {
 				t.Fatalf("Verify after flipping byte %d: %v, want an *Error", c.pos, err)
 			}
@@ -238,8 +239,8 @@ func TestDamage(t *testing.T) {
 		})
 	}
 	for _, cut := range []int{100, 700, len(data) / 2, len(data) - 1500} {
-		_, err := Verify(bytes.NewReader(data[:cut]), Options{})
-		var ae *Error
+		_, err := archive.Verify(bytes.NewReader(data[:cut]), archive.Options{})
+		var ae *archive.Error
 		if !errors.As(err, &ae) {
 			t.Fatalf("Verify of the first %d bytes: %v, want an *Error", cut, err)
 		}
@@ -256,11 +257,11 @@ func TestRestoreRefusesDamage(t *testing.T) {
 	i := bytes.Index(data, []byte(`"kind":"note"`))
 	data[i+3] ^= 1
 	dir := t.TempDir()
-	_, err := Restore(bytes.NewReader(data), filepath.Join(dir, "ledger"), func(r io.Reader) (string, error) {
+	_, err := archive.Restore(bytes.NewReader(data), filepath.Join(dir, "ledger"), func(r io.Reader) (string, error) {
 		io.Copy(io.Discard, r)
 		return "", nil
-	}, Options{})
-	var ae *Error
+	}, archive.Options{})
+	var ae *archive.Error
 	if !errors.As(err, &ae) {
 		t.Fatalf("Restore of a damaged archive: %v, want an *Error", err)
 	}
@@ -275,7 +276,7 @@ func TestRestoreIntoExisting(t *testing.T) {
 		t.Fatal(err)
 	}
 	l.Close()
-	_, err = Restore(bytes.NewReader(data), dir, func(r io.Reader) (string, error) { return "", nil }, Options{})
+	_, err = archive.Restore(bytes.NewReader(data), dir, func(r io.Reader) (string, error) { return "", nil }, archive.Options{})
 	if !errors.Is(err, ledger.ErrExist) {
 		t.Fatalf("Restore into an existing ledger: %v, want ErrExist", err)
 	}
@@ -287,7 +288,7 @@ func TestRestoreIntoExisting(t *testing.T) {
 func TestStrictLayout(t *testing.T) {
 	f := newFixture(t, 3)
 	data := f.archive(t)
-	if _, err := Verify(bytes.NewReader(data), Options{}); err != nil {
+	if _, err := archive.Verify(bytes.NewReader(data), archive.Options{}); err != nil {
 		t.Fatalf("the archive as written: %v", err)
 	}
 	// rewrite copies the archive through Go's tar, letting edit change the
@@ -313,7 +314,7 @@ func TestStrictLayout(t *testing.T) {
 		tw.Close()
 		return out.Bytes()
 	}
-	if _, err := Verify(bytes.NewReader(rewrite(func(int, *tar.Header) {})), Options{}); err != nil {
+	if _, err := archive.Verify(bytes.NewReader(rewrite(func(int, *tar.Header) {})), archive.Options{}); err != nil {
 		t.Fatalf("an unchanged copy: %v", err)
 	}
 	for _, c := range []struct {
@@ -342,8 +343,8 @@ func TestStrictLayout(t *testing.T) {
 		{"no end blocks", data[:len(data)-1024], "", "does not end with the two zero blocks"},
 		{"one end block", data[:len(data)-512], "", "does not end with the two zero blocks"},
 	} {
-		_, err := Verify(bytes.NewReader(c.data), Options{})
-		var ae *Error
+		_, err := archive.Verify(bytes.NewReader(c.data), archive.Options{})
+		var ae *archive.Error
 		if !errors.As(err, &ae) || !strings.HasPrefix(ae.Problems[0].Member, c.where) || !strings.Contains(ae.Error(), c.what) {
 			t.Errorf("%s: %v, want a problem of member %q saying %q", c.name, err, c.where, c.what)
 		}

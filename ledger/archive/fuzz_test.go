@@ -1,16 +1,17 @@
-package archive
+package archive_test
 
 import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/cairn-ledger/cairn/ledger/archive"
 	"io"
 	"testing"
 )
 
 func writeJSON(w io.Writer, v any) { json.NewEncoder(w).Encode(v) }
 
-// FuzzReadArchive: Verify never panics or hangs on any input, and whatever it
+// FuzzReadArchive: archive.Verify never panics or hangs on any input, and whatever it
 // accepts is consistent: the records' root is the manifest's, and a checkpoint
 // signed by one of the records' authors covers all of them.
 //
@@ -23,9 +24,9 @@ func FuzzReadArchive(f *testing.F) {
 	f.Add(data[:len(data)/2])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		rep, err := Verify(bytes.NewReader(b), Options{Workers: 1})
+		rep, err := archive.Verify(bytes.NewReader(b), archive.Options{Workers: 1})
 		if err != nil {
-			if _, ok := err.(*Error); !ok {
+			if _, ok := err.(*archive.Error); !ok {
 				t.Fatalf("damage reported as %T, want *Error: %v", err, err)
 			}
 			return

@@ -37,6 +37,49 @@ type Options struct {
 	// KnownKeys, if set, returns every key the domain knows of: a checkpoint
 	// line by one of them that does not verify makes the checkpoint invalid.
 	KnownKeys func() []ed25519.PublicKey
+	// Earlier, if set, is filled as records are read, so that CheckRecord can
+	// read an earlier record again (a retraction names one).
+	Earlier *Entries
+}
+
+// Entries gives back the entries of an archive already read. When the archive
+// is a file (an io.ReaderAt) it keeps 8 bytes of offset per record and reads
+// the entry again; otherwise it keeps the entries.
+type Entries struct {
+	src     io.ReaderAt
+	start   int64   // where the records member's data begins in src
+	offsets []int64 // each entry's offset in that member
+	mem     [][]byte
+	next    int64
+}
+
+func (e *Entries) add(entry []byte) {
+	if e.src != nil {
+		e.offsets = append(e.offsets, e.next)
+	} else {
+		e.mem = append(e.mem, entry)
+	}
+	e.next += int64(len(entry))
+}
+
+// Entry returns the exact bytes of record seq, which must have been read.
+func (e *Entries) Entry(seq int64) ([]byte, error) {
+	switch {
+	case seq < 0 || seq >= int64(max(len(e.offsets), len(e.mem))):
+		return nil, fmt.Errorf("record %d has not been read", seq)
+	case e.src == nil:
+		return e.mem[seq], nil
+	}
+	off := e.start + e.offsets[seq]
+	head := make([]byte, 92)
+	if _, err := e.src.ReadAt(head, off); err != nil {
+		return nil, err
+	}
+	entry := make([]byte, 92+int64(binary.BigEndian.Uint32(head[88:92]))+ed25519.SignatureSize)
+	if _, err := e.src.ReadAt(entry, off); err != nil {
+		return nil, err
+	}
+	return entry, nil
 }
 
 // A Report describes an archive that verified.
@@ -100,7 +143,7 @@ type reader struct {
 	problems []Problem
 	rep      *Report
 	rootAt   map[int64]tlog.Hash
-	timeAt   map[int64]time.Time // the time of the last record below each checkpoint size
+	timeAt   map[int64]time.Time          // the time of the last record below each checkpoint size
 	notes    map[int64]*ledger.Checkpoint // verified checkpoints by size
 }
 
@@ -208,6 +251,11 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 			// Its content cannot be what the manifest hashed; do not read it.
 			rd.report(mb.Name, -1, "%d bytes, the manifest says %d", hdr.Size, mb.Bytes)
 			continue
+		}
+		if e := rd.opts.Earlier; e != nil && mb.Kind == KindRecords {
+			if ra, ok := r.(io.ReaderAt); ok {
+				e.src, e.start = ra, cr.n // the data follows the header just read
+			}
 		}
 		h := sha256.New()
 		body := io.TeeReader(tr, h)
@@ -436,6 +484,9 @@ func (rd *reader) records(mb Member, body io.Reader) error {
 		if err != nil {
 			chk.Report(chk.Size(), "%v", err)
 			break
+		}
+		if e := rd.opts.Earlier; e != nil {
+			e.add(entry) // before the check, which may read it back
 		}
 		r, _ := chk.Add(entry)
 		if r == nil {

@@ -1,4 +1,4 @@
-package archive
+package archive_test
 
 import (
 	"crypto"

@@ -2,7 +2,8 @@
 //
 // Reads and validates the C2PA manifest store of FILE with @contentauth/c2pa-wasm
 // against the given trust anchors, offline, and prints one JSON object:
-// {"validation_state": ..., "active": <the active manifest>, "status": [...]}.
+// {"validation_state": ..., "active": <the active manifest>, "status": [...],
+// "manifests": <every manifest of the store, by label>}.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -25,4 +26,6 @@ console.log(JSON.stringify({
   status: store.validation_status ?? [],
   results: store.validation_results ?? null,
   active,
+  active_label: store.active_manifest,
+  manifests: store.manifests,
 }));

@@ -2,9 +2,12 @@
 //
 // Signs the manifest definition DIR/manifest.json (written by cairn export --c2pa)
 // onto INPUT and writes OUTPUT, with @contentauth/c2pa-node. Every resource the
-// definition names by "identifier" is read from DIR. MODULES is the node_modules
-// directory the package was installed into (outside the repository).
-import { readFileSync } from "node:fs";
+// definition names by "identifier" is read from DIR. When INPUT has Content
+// Credentials of its own, cairn writes DIR/parent-ingredient.json, and it is added
+// from INPUT itself as the parent ingredient: the SDK then copies INPUT's
+// manifests into the new store. MODULES is the node_modules directory the package
+// was installed into (outside the repository).
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -28,6 +31,11 @@ const names = new Set();
 for (const name of names) {
   if (name.includes("/") || name.startsWith(".")) throw new Error(`resource ${name}: not a plain file name`);
   await builder.addResource(name, { buffer: readFileSync(join(dir, name)), mimeType: "application/octet-stream" });
+}
+
+const parent = join(dir, "parent-ingredient.json");
+if (existsSync(parent)) {
+  await builder.addIngredient(readFileSync(parent, "utf8"), { path: input, mimeType: def.format });
 }
 
 const signer = LocalSigner.newSigner(readFileSync(certs), readFileSync(key), "es256");
