@@ -277,7 +277,7 @@ succeeded; it must not exist yet, or be empty.
 			if c.NArg() != 1 {
 				return usageErrorf("give one archive: cairn restore FILE.tar --dir NEW/.cairn")
 			}
-			dir := c.String("dir")
+			dir := dirOption(c)
 			if dir == "" {
 				wd, err := os.Getwd()
 				if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -23,7 +24,26 @@ func bookDir(c *cli.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return evidence.FindDir(c.String("dir"), wd)
+	return evidence.FindDir(dirOption(c), wd)
+}
+
+// dirOption is the --dir given to the command or, failing that, to cairn itself
+// (cairn --dir D note X), else $CAIRN_DIR. Both levels define the flag, and
+// urfave/cli's c.String reads only the innermost one that defines it, so
+// `cairn --dir two/.cairn note X` would otherwise record in the ledger found
+// from the current directory.
+func dirOption(c *cli.Context) string {
+	env := os.Getenv("CAIRN_DIR")
+	for _, x := range c.Lineage() {
+		// The flag takes CAIRN_DIR as its value at every level; a value that
+		// differs from it was typed at this level.
+		if slices.Contains(x.LocalFlagNames(), "dir") {
+			if v := x.String("dir"); v != env {
+				return v
+			}
+		}
+	}
+	return env
 }
 
 // openBook opens the book, waiting for other cairn processes to finish with it.
