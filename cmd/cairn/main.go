@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -75,7 +76,7 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ve):
+	case errors.As(err, &ve), errors.Is(err, export.ErrVerify):
 		return exitVerify
 	case evidence.IsInputError(err), errors.Is(err, evidence.ErrNoBook), errors.Is(err, evidence.ErrNoIdentity),
 		errors.Is(err, evidence.ErrBadPassphrase), errors.Is(err, evidence.ErrKeyExists):

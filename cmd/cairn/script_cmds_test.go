@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/cairn-ledger/cairn/internal/testtsa"
+	"github.com/cairn-ledger/cairn/ledger"
 )
 
 // scriptCmds are testscript commands for things a shell user would do with other tools.
@@ -134,6 +137,24 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			}
 		},
 		"tsa-start": tsaStart,
+		// put-token DIR SIZE REPLY: store the malformed timestamp reply REPLY
+		// (testtsa.Replies) for the checkpoint of SIZE records of the ledger in
+		// DIR, as a damaged or hostile ledger would hold it.
+		"put-token": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 3 {
+				ts.Fatalf("usage: put-token DIR SIZE REPLY")
+			}
+			size, err := strconv.ParseInt(args[1], 10, 64)
+			ts.Check(err)
+			reply := testtsa.Replies[args[2]]
+			if reply == nil {
+				ts.Fatalf("put-token: unknown reply %q", args[2])
+			}
+			l, err := ledger.Open(ts.MkAbs(filepath.Join(args[0], "ledger")), nil)
+			ts.Check(err)
+			defer l.Close()
+			ts.Check(l.PutTimestamp(size, reply(nil)))
+		},
 		// sleep DURATION: wait, for commands running in the background.
 		"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 			d, err := time.ParseDuration(args[0])
