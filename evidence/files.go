@@ -126,11 +126,16 @@ func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 	return ref, nil
 }
 
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+func syncDir(dir string) { syncDirErr(dir) }
+
+// syncDirErr makes a directory's entries (a rename, a new file) durable.
+func syncDirErr(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
 	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // sniff names the content type from the first bytes, the way browsers do; image

@@ -85,20 +85,69 @@ func openSigning(c *cli.Context) (*evidence.Identity, *evidence.Book, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if id, err = signingIdentity(c, b, id); err != nil {
+		b.Close()
+		return nil, nil, err
+	}
 	return id, b, nil
+}
+
+// signingIdentity returns the key to sign with in b: id, or, when b retired id
+// in a key rotation that was interrupted before the new key was put in place,
+// the new key, which it puts in place (see evidence/rotate.go).
+func signingIdentity(c *cli.Context, b *evidence.Book, id *evidence.Identity) (*evidence.Identity, error) {
+	path, err := keyPath()
+	if err != nil {
+		return nil, err
+	}
+	fresh, msg, err := b.FinishRotation(path, id, passphrase(c, path))
+	if msg != "" {
+		fmt.Fprintf(c.App.ErrWriter, "cairn: %s\n", msg)
+	}
+	return fresh, err
 }
 
 // keyPath returns where the identity key lives.
 func keyPath() (string, error) { return evidence.DefaultKeyPath() }
 
-// loadIdentity reads the identity key, asking for its passphrase if it is encrypted.
+// loadIdentity reads the identity key, asking for its passphrase if it is
+// encrypted, and warns when others could replace it.
 func loadIdentity(c *cli.Context) (*evidence.Identity, error) {
 	path, err := keyPath()
 	if err != nil {
 		return nil, err
 	}
-	return evidence.LoadIdentity(path, func() ([]byte, error) { return readPassphrase(c, "Passphrase for "+path+": ", false) })
+	id, err := evidence.LoadIdentity(path, passphrase(c, path))
+	if err != nil {
+		return nil, err
+	}
+	if w := evidence.KeyDirWarning(path); w != "" {
+		fmt.Fprintf(c.App.ErrWriter, "cairn: warning: %s\n", w)
+	}
+	return id, nil
 }
+
+// passphrase returns a function that reads the identity key's passphrase once
+// per run (a rotation opens the old key and then its pending successor with
+// it) and then returns the same bytes.
+func passphrase(c *cli.Context, path string) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		if p, ok := c.App.Metadata[passphraseKey].([]byte); ok {
+			return p, nil
+		}
+		p, err := readPassphrase(c, "Passphrase for "+path+": ", false)
+		if err != nil {
+			return nil, err
+		}
+		if c.App.Metadata == nil {
+			c.App.Metadata = map[string]any{}
+		}
+		c.App.Metadata[passphraseKey] = p
+		return p, nil
+	}
+}
+
+const passphraseKey = "cairn.passphrase"
 
 // readPassphrase takes the passphrase from CAIRN_PASSPHRASE, or asks on the terminal.
 // It is never echoed or printed.

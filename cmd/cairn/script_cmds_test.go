@@ -16,7 +16,9 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
 
+	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/internal/testtsa"
 	"github.com/cairn-ledger/cairn/ledger"
 )
@@ -137,6 +139,53 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			}
 		},
 		"tsa-start": tsaStart,
+		// interrupt-rotation KEYFILE: undo the last step of a finished key
+		// rotation, leaving what a rotation killed after recording leaves: the
+		// old key back at KEYFILE and the new one in its pending file.
+		"interrupt-rotation": func(ts *testscript.TestScript, neg bool, args []string) {
+			path := ts.MkAbs(args[0])
+			retired, err := filepath.Glob(path + ".retired-*")
+			ts.Check(err)
+			// The last rotation's old key is the one linked last: link
+			// changes its inode's ctime.
+			last, lastTime := "", int64(0)
+			for _, p := range retired {
+				var st unix.Stat_t
+				ts.Check(unix.Stat(p, &st))
+				if t := st.Ctim.Nano(); t > lastTime {
+					last, lastTime = p, t
+				}
+			}
+			if last == "" {
+				ts.Fatalf("interrupt-rotation: no retired key beside %s", path)
+			}
+			_, _, pub, _, _, err := evidence.PublicIdentity(path)
+			ts.Check(err)
+			ts.Check(os.Rename(path, evidence.PendingKeyPath(path, pub)))
+			ts.Check(os.Rename(last, path))
+		},
+		// tmpfs DIR SIZE: mount a tmpfs of SIZE (as mount -o size= takes it) on
+		// DIR, unmounted at the end of the script. Guard it with [tmpfs].
+		"tmpfs": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: tmpfs DIR SIZE")
+			}
+			dir := ts.MkAbs(args[0])
+			ts.Check(os.MkdirAll(dir, 0o755))
+			ts.Check(mountTmpfs(dir, args[1]))
+			ts.Defer(func() { unmount(dir) })
+		},
+		// fill DIR [LEAVE]: write a file in DIR until its file system has at
+		// most LEAVE bytes (default 0) free.
+		"fill": func(ts *testscript.TestScript, neg bool, args []string) {
+			var leave int64
+			if len(args) == 2 {
+				n, err := strconv.ParseInt(args[1], 10, 64)
+				ts.Check(err)
+				leave = n
+			}
+			ts.Check(fillDisk(ts.MkAbs(args[0]), leave))
+		},
 		// put-token DIR SIZE REPLY: store the malformed timestamp reply REPLY
 		// (testtsa.Replies) for the checkpoint of SIZE records of the ledger in
 		// DIR, as a damaged or hostile ledger would hold it.

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// faultCLI runs the cairn binary in a directory of its own, with its own
+// identity key and environment, for fault-injection tests.
+type faultCLI struct {
+	t   *testing.T
+	bin string
+	dir string
+	env []string
+}
+
+func newFaultCLI(t *testing.T, env ...string) *faultCLI {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	bin, err := buildCairn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	base := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "CAIRN_DIR=", "CAIRN_KEY=", "CAIRN_PASSPHRASE=")
+	return &faultCLI{t: t, bin: bin, dir: dir, env: append(base, env...)}
+}
+
+func (f *faultCLI) command(args ...string) *exec.Cmd {
+	cmd := exec.Command(f.bin, args...)
+	cmd.Dir = f.dir
+	cmd.Env = f.env
+	return cmd
+}
+
+// run runs cairn to the end and returns its exit status and output.
+func (f *faultCLI) run(args ...string) (code int, stdout, stderr string) {
+	f.t.Helper()
+	cmd := f.command(args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	case err != nil:
+		f.t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+// must runs cairn and fails the test unless it exits 0.
+func (f *faultCLI) must(args ...string) string {
+	f.t.Helper()
+	code, out, errs := f.run(args...)
+	if code != 0 {
+		f.t.Fatalf("cairn %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// killed starts cairn, kills it with SIGKILL after d and returns what it wrote.
+// ok is false if it finished first.
+func (f *faultCLI) killed(d time.Duration, args ...string) (stdout string, killed bool) {
+	f.t.Helper()
+	cmd := f.command(args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		f.t.Fatal(err)
+	}
+	time.Sleep(d)
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	return out.String(), ws.Signaled()
+}
+
+// noteTexts returns the texts of the ledger's notes.
+func (f *faultCLI) noteTexts() map[string]bool {
+	f.t.Helper()
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(f.must("log", "--json", "--asset", "poster")), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			f.t.Fatalf("log line %q: %v", line, err)
+		}
+		if m["kind"] == "note" {
+			seen[m["text"].(string)] = true
+		}
+	}
+	return seen
+}
+
+// TestRotateKilled kills `cairn id rotate` at moments spread over its run, 24
+// times with a plain key and 24 with an encrypted one. After every kill the
+// user must still be able to record (no lock-out), the rotation must be either
+// recorded and finished or not recorded, and at the end the ledger verifies
+// with every acknowledged step.
+func TestRotateKilled(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		init []string
+	}{
+		{"plain", nil, []string{"init", "--name", "Ada"}},
+		{"encrypted", []string{"CAIRN_PASSPHRASE=correct horse"}, []string{"init", "--name", "Ada", "--encrypt"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFaultCLI(t, tc.env...)
+			f.must(tc.init...)
+			f.must("asset", "new", "poster")
+			// How long an uninterrupted rotation takes here sets where the
+			// kills land: spread from the start to a little past the end.
+			start := time.Now()
+			f.must("id", "rotate")
+			full := time.Since(start)
+			const rounds = 24
+			var acked []string
+			finished, killedRuns := 0, 0
+			for i := range rounds {
+				d := full * time.Duration(i+1) / rounds * 11 / 10
+				out, killed := f.killed(d, "id", "rotate")
+				if killed {
+					killedRuns++
+				} else if !strings.Contains(out, "rotated: new key") {
+					t.Fatalf("round %d: rotate ended on its own without rotating:\n%s", i, out)
+				}
+				text := fmt.Sprintf("after kill %d", i)
+				code, stdout, stderr := f.run("note", text, "--asset", "poster")
+				if code != 0 {
+					t.Fatalf("round %d (killed after %v): locked out: note exit %d\n%s%s", i, d, code, stdout, stderr)
+				}
+				if strings.Contains(stderr, "finished the key rotation recorded in #") {
+					finished++
+				}
+				acked = append(acked, text)
+			}
+			t.Logf("%d rounds, %d killed, %d interrupted rotations finished by the next command (full rotation %v)", rounds, killedRuns, finished, full.Round(time.Millisecond))
+			if killedRuns == 0 {
+				t.Fatal("no rotation was killed: the kills came too late")
+			}
+			// Still usable: one more rotation, then a note with its key.
+			f.must("id", "rotate")
+			f.must("note", "after the last rotation", "--asset", "poster")
+			acked = append(acked, "after the last rotation")
+			if out := f.must("verify"); !strings.Contains(out, "OK") {
+				t.Fatalf("verify:\n%s", out)
+			}
+			seen := f.noteTexts()
+			for _, text := range acked {
+				if !seen[text] {
+					t.Errorf("acknowledged note %q is missing", text)
+				}
+			}
+			leftovers, _ := filepath.Glob(filepath.Join(f.dir, "config", "cairn", ".*.tmp-*"))
+			for _, p := range leftovers {
+				if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > time.Minute {
+					t.Errorf("old temporary key file left: %s", p)
+				}
+			}
+		})
+	}
+}
