@@ -114,13 +114,17 @@ func Init(dir string, id *Identity) (*Book, *ledger.Record, error) {
 type OpenOptions struct {
 	LockTimeout time.Duration
 	Bulk        bool
+	// ReadOnly opens the ledger without writing to it until something is
+	// recorded or stored (ledger.Options.ReadOnly); the index cache is not
+	// saved either.
+	ReadOnly bool
 }
 
 // Open opens the book in dir.
 func Open(dir string, opts *OpenOptions) (*Book, error) {
 	lo := &ledger.Options{}
 	if opts != nil {
-		lo.LockTimeout, lo.Bulk = opts.LockTimeout, opts.Bulk
+		lo.LockTimeout, lo.Bulk, lo.ReadOnly = opts.LockTimeout, opts.Bulk, opts.ReadOnly
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%w at %s; create one with: cairn init", ErrNoBook, dir)
@@ -230,8 +234,12 @@ func (x *index) add(r *ledger.Record, s *Step) {
 	a.Updated = r.Time
 }
 
-// saveIndex writes the cache. It is not synced: a lost cache is rebuilt.
+// saveIndex writes the cache. It is not synced: a lost cache is rebuilt. A
+// book that has only been read writes nothing.
 func (b *Book) saveIndex() {
+	if b.Ledger.ReadOnly() {
+		return
+	}
 	data, err := json.Marshal(b.idx)
 	if err != nil {
 		return

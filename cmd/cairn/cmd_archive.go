@@ -46,7 +46,7 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "ledger.tar"))
 			}
-			id, b, err := openSigning(c)
+			id, b, err := openSigningToRead(c)
 			if err != nil {
 				return err
 			}

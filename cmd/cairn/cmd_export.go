@@ -47,7 +47,7 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "evidence.pdf"))
 			}
-			id, b, err := openSigning(c)
+			id, b, err := openSigningToRead(c)
 			if err != nil {
 				return err
 			}

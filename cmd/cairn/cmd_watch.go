@@ -65,6 +65,10 @@ Example:
 			if err != nil {
 				return err
 			}
+			if id, err = signingIdentity(c, b, id); err != nil {
+				b.Close()
+				return err
+			}
 			asset, err := resolveAsset(c, b)
 			if err == nil {
 				_, err = b.Asset(asset)
@@ -239,7 +243,7 @@ func (w *watcher) record(path string) error {
 	if err != nil {
 		return err
 	}
-	b, err := openBook(w.c)
+	b, err := openBookToRecord(w.c)
 	if err != nil {
 		return err
 	}

@@ -46,8 +46,16 @@ func dirOption(c *cli.Context) string {
 	return env
 }
 
-// openBook opens the book, waiting for other cairn processes to finish with it.
+// openBook opens the book to read it, waiting for other cairn processes to
+// finish with it. Nothing is written unless the command stores something, which
+// reopens the ledger for writing (ledger.Options.ReadOnly): reading works on a
+// full disk.
 func openBook(c *cli.Context) (*evidence.Book, error) {
+	return openBookWith(c, &evidence.OpenOptions{ReadOnly: true})
+}
+
+// openBookToRecord opens the book for a command that records steps.
+func openBookToRecord(c *cli.Context) (*evidence.Book, error) {
 	return openBookWith(c, nil)
 }
 
@@ -75,13 +83,24 @@ func openBookWith(c *cli.Context, opts *evidence.OpenOptions) (*evidence.Book, e
 }
 
 // openSigning loads the identity (asking for its passphrase first, before the
-// ledger is locked) and opens the book, for commands that sign.
+// ledger is locked) and opens the book, for commands that record steps.
 func openSigning(c *cli.Context) (*evidence.Identity, *evidence.Book, error) {
+	return openSigningWith(c, nil)
+}
+
+// openSigningToRead is openSigning for commands that sign what they read (a
+// checkpoint, a pack, an archive) and store at most a checkpoint: the ledger
+// is opened read-only until they do.
+func openSigningToRead(c *cli.Context) (*evidence.Identity, *evidence.Book, error) {
+	return openSigningWith(c, &evidence.OpenOptions{ReadOnly: true})
+}
+
+func openSigningWith(c *cli.Context, opts *evidence.OpenOptions) (*evidence.Identity, *evidence.Book, error) {
 	id, err := loadIdentity(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := openBook(c)
+	b, err := openBookWith(c, opts)
 	if err != nil {
 		return nil, nil, err
 	}

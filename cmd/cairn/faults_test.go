@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +48,14 @@ func (f *faultCLI) command(args ...string) *exec.Cmd {
 // run runs cairn to the end and returns its exit status and output.
 func (f *faultCLI) run(args ...string) (code int, stdout, stderr string) {
 	f.t.Helper()
+	return f.runStdin("", args...)
+}
+
+// runStdin is run with stdin as standard input.
+func (f *faultCLI) runStdin(stdin string, args ...string) (code int, stdout, stderr string) {
+	f.t.Helper()
 	cmd := f.command(args...)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -88,9 +96,33 @@ func (f *faultCLI) killed(d time.Duration, args ...string) (stdout string, kille
 	return out.String(), ws.Signaled()
 }
 
-// noteTexts returns the texts of the ledger's notes.
-func (f *faultCLI) noteTexts() map[string]bool {
+// testRand is a seeded source of test data; the seed is logged.
+type testRand struct{ r *rand.Rand }
+
+func newRand(t *testing.T) testRand {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("random seed %d", seed)
+	return testRand{rand.New(rand.NewPCG(seed, 13))}
+}
+
+func (r testRand) intn(n int) int { return r.r.IntN(n) }
+
+func (r testRand) bytes(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.r.Uint32())
+	}
+	return b
+}
+
+// verifiesWith checks that the ledger verifies and that its notes (of asset
+// poster) are exactly the acknowledged ones: none lost, none recorded by a run
+// that did not say so.
+func (f *faultCLI) verifiesWith(acked []string) {
 	f.t.Helper()
+	if out := f.must("verify"); !strings.Contains(out, "OK") {
+		f.t.Fatalf("verify:\n%s", out)
+	}
 	seen := map[string]bool{}
 	for _, line := range strings.Split(strings.TrimSpace(f.must("log", "--json", "--asset", "poster")), "\n") {
 		var m map[string]any
@@ -101,7 +133,14 @@ func (f *faultCLI) noteTexts() map[string]bool {
 			seen[m["text"].(string)] = true
 		}
 	}
-	return seen
+	for _, text := range acked {
+		if !seen[text] {
+			f.t.Errorf("acknowledged note %.40q is missing", text)
+		}
+	}
+	if len(seen) != len(acked) {
+		f.t.Errorf("the ledger holds %d notes, %d were acknowledged", len(seen), len(acked))
+	}
 }
 
 // TestRotateKilled kills `cairn id rotate` at moments spread over its run, 24
@@ -156,21 +195,71 @@ func TestRotateKilled(t *testing.T) {
 			f.must("id", "rotate")
 			f.must("note", "after the last rotation", "--asset", "poster")
 			acked = append(acked, "after the last rotation")
-			if out := f.must("verify"); !strings.Contains(out, "OK") {
-				t.Fatalf("verify:\n%s", out)
-			}
-			seen := f.noteTexts()
-			for _, text := range acked {
-				if !seen[text] {
-					t.Errorf("acknowledged note %q is missing", text)
-				}
-			}
-			leftovers, _ := filepath.Glob(filepath.Join(f.dir, "config", "cairn", ".*.tmp-*"))
-			for _, p := range leftovers {
-				if fi, err := os.Stat(p); err == nil && time.Since(fi.ModTime()) > time.Minute {
-					t.Errorf("old temporary key file left: %s", p)
-				}
-			}
+			f.verifiesWith(acked)
 		})
 	}
+}
+
+// needTmpfs skips a full-disk test where a tmpfs cannot be mounted, saying why,
+// and fails it in CI.
+func needTmpfs(t *testing.T) {
+	t.Helper()
+	ok, why, err := tmpfsUsable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Skip(why)
+	}
+}
+
+// TestFullDiskNeverCrashes records notes of random sizes, and batches, into a
+// ledger on a 2 MiB tmpfs until the disk is too full to take more. Every run
+// must either record (exit 0, "recorded") or refuse with the full-disk error
+// (exit 3) and record nothing; none may crash. Reading keeps working, and the
+// ledger verifies with every acknowledged step.
+func TestFullDiskNeverCrashes(t *testing.T) {
+	needTmpfs(t)
+	f := newFaultCLI(t)
+	disk := filepath.Join(f.dir, "disk")
+	if err := os.MkdirAll(disk, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := mountTmpfs(disk, "2m"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unmount(disk) })
+	f.env = append(f.env, "CAIRN_DIR="+filepath.Join(disk, ".cairn"))
+	f.must("init", "--name", "Ada")
+	f.must("asset", "new", "poster")
+	rng := newRand(t)
+	var acked []string
+	refusedInARow, refused := 0, 0
+	for i := 0; refusedInARow < 3 && i < 400; i++ {
+		text := fmt.Sprintf("note %d %x", i, rng.bytes(100+rng.intn(30000)))
+		var code int
+		var stdout, stderr string
+		if i%5 == 4 {
+			code, stdout, stderr = f.runStdin(fmt.Sprintf(`{"kind":"note","asset":"poster","text":%q}`+"\n", text), "batch", "-")
+		} else {
+			code, stdout, stderr = f.run("note", text, "--asset", "poster")
+		}
+		switch {
+		case strings.Contains(stderr, "SIGBUS") || strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "fatal error"):
+			t.Fatalf("run %d crashed (exit %d):\n%s", i, code, stderr)
+		case code == 0 && strings.Contains(stdout, "recorded"):
+			acked = append(acked, text)
+			refusedInARow = 0
+		case code == 3 && strings.Contains(stderr, "not enough free disk space") && !strings.Contains(stdout, "recorded"):
+			refused++
+			refusedInARow++
+		default:
+			t.Fatalf("run %d: exit %d\nstdout: %s\nstderr: %s", i, code, stdout, stderr)
+		}
+	}
+	t.Logf("%d steps recorded, %d refused before the disk was full", len(acked), refused)
+	if refusedInARow < 3 {
+		t.Fatal("the disk never filled up")
+	}
+	f.verifiesWith(acked)
 }
