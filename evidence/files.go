@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
 // FileStore keeps files by the SHA-256 of their content, once however often they
@@ -52,20 +54,9 @@ func (s *FileStore) Open(sum string) (*os.File, error) {
 // its reference. It fsyncs the stored copy before returning: a step must never
 // name a file that a crash could lose.
 func (s *FileStore) Add(path string) (FileRef, error) {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return FileRef{}, inputErrorf("%s: no such file", path)
-	case err != nil:
-		return FileRef{}, inputErrorf("%s: %v", path, err)
-	case fi.IsDir():
-		return FileRef{}, inputErrorf("%s is a directory; give a file", path)
-	case !fi.Mode().IsRegular():
-		return FileRef{}, inputErrorf("%s is not a regular file", path)
-	}
-	in, err := os.Open(path)
+	in, err := openStepFile(path)
 	if err != nil {
-		return FileRef{}, inputErrorf("%s: %v", path, err)
+		return FileRef{}, err
 	}
 	defer in.Close()
 	ref, err := s.AddReader(in)
@@ -74,6 +65,33 @@ func (s *FileStore) Add(path string) (FileRef, error) {
 	}
 	ref.Name = filepath.Base(path)
 	return ref, nil
+}
+
+// HashFile returns the reference Add would return for the file at path, and
+// stores nothing: for checking a step before anything is written.
+func HashFile(path string) (FileRef, error) {
+	in, err := openStepFile(path)
+	if err != nil {
+		return FileRef{}, err
+	}
+	defer in.Close()
+	ref, err := hashInto(io.Discard, in)
+	if err != nil {
+		return FileRef{}, inputErrorf("%s: %v", path, err)
+	}
+	ref.Name = filepath.Base(path)
+	return ref, nil
+}
+
+// openStepFile opens a file a step records. Only regular files: a FIFO would
+// keep cairn waiting and a device may never end. Files have no size limit,
+// since they are streamed through the hash into the store.
+func openStepFile(path string) (*os.File, error) {
+	f, err := userfile.Open(path, "file to record", -1)
+	if err != nil {
+		return nil, inputErrorf("%v", err)
+	}
+	return f, nil
 }
 
 // AddReader stores what r yields.
@@ -89,26 +107,14 @@ func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 		tmp.Close()
 		os.Remove(tmp.Name())
 	}()
-	h := sha256.New()
-	var head [512]byte
-	n, err := io.ReadFull(r, head[:])
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		return FileRef{}, err
-	}
-	h.Write(head[:n])
-	if _, err := tmp.Write(head[:n]); err != nil {
-		return FileRef{}, err
-	}
-	size, err := io.Copy(io.MultiWriter(tmp, h), r)
+	ref, err := hashInto(tmp, r)
 	if err != nil {
 		return FileRef{}, err
 	}
 	if err := tmp.Sync(); err != nil {
 		return FileRef{}, err
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	ref := FileRef{SHA256: sum, Size: size + int64(n), Type: sniff(head[:n])}
-	dst := s.path(sum)
+	dst := s.path(ref.SHA256)
 	if _, err := os.Stat(dst); err == nil {
 		return ref, nil // already stored: content addressing makes it the same file
 	}
@@ -124,6 +130,26 @@ func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 	}
 	syncDir(filepath.Dir(dst))
 	return ref, nil
+}
+
+// hashInto copies r to w and returns its reference (without a name): SHA-256,
+// size and the type sniffed from its first bytes.
+func hashInto(w io.Writer, r io.Reader) (FileRef, error) {
+	h := sha256.New()
+	var head [512]byte
+	n, err := io.ReadFull(r, head[:])
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return FileRef{}, err
+	}
+	h.Write(head[:n])
+	if _, err := w.Write(head[:n]); err != nil {
+		return FileRef{}, err
+	}
+	size, err := io.Copy(io.MultiWriter(w, h), r)
+	if err != nil {
+		return FileRef{}, err
+	}
+	return FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size + int64(n), Type: sniff(head[:n])}, nil
 }
 
 func syncDir(dir string) { syncDirErr(dir) }
@@ -175,4 +201,44 @@ func (s *FileStore) Check(ref FileRef) error {
 		return fmt.Errorf("stored file %s (%s) has %d bytes, the step recorded %d", ref.Short(), ref.Name, n, ref.Size)
 	}
 	return nil
+}
+
+// WriteFileDurable writes data to path through a temporary file in the same
+// directory, synced, renamed into place and the directory synced: after it
+// returns, path holds data across a crash, and at no point does path hold part
+// of it. A failure removes the temporary file.
+func WriteFileDurable(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return syncDirErr(dir)
 }

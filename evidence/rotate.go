@@ -47,7 +47,7 @@ func (id *Identity) SavePending(path string, passphrase []byte) (string, error) 
 		return "", err
 	}
 	pending := PendingKeyPath(path, id.Public())
-	if err := writeFileDurable(pending, data, 0o600); err != nil {
+	if err := WriteFileDurable(pending, data, 0o600); err != nil {
 		return "", fmt.Errorf("saving the new key to %s: %w", pending, err)
 	}
 	return pending, nil
@@ -128,44 +128,4 @@ func (b *Book) FinishRotation(path string, id *Identity, passphrase func() ([]by
 	msg := fmt.Sprintf("finished the key rotation recorded in #%d, which an earlier run did not complete: "+
 		"signing with the new key %s (now in %s); the old key %s is kept in %s", seq, fresh.Fingerprint(), path, id.Fingerprint(), retiredPath)
 	return fresh, msg, nil
-}
-
-// writeFileDurable writes data to path through a temporary file in the same
-// directory, synced, renamed into place and the directory synced: after it
-// returns, path holds data across a crash, and at no point does path hold part
-// of it. A failure removes the temporary file.
-func writeFileDurable(path string, data []byte, mode os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncDirErr(dir)
 }

@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/cairn-ledger/cairn/internal/human"
 )
 
 // Badger writes its logs and tables through memory mappings of sparse files.
@@ -36,7 +38,7 @@ func (e *noSpaceError) Error() string {
 	return fmt.Sprintf("%v: the disk holding %s has %s free, and cairn needs about %s to write to the ledger safely "+
 		"(its storage engine maps files into memory, and a full disk would crash it half-way). "+
 		"Nothing was written by this step; free some space and run the command again",
-		ErrNoSpace, e.dir, humanBytes(e.free), humanBytes(e.need))
+		ErrNoSpace, e.dir, human.Size(e.free), human.Size(e.need))
 }
 
 func (e *noSpaceError) Is(target error) bool {
@@ -96,14 +98,4 @@ func (l *Ledger) checkSpace(n int64) error {
 		return &noSpaceError{dir: l.dir, free: free, need: need}
 	}
 	return nil
-}
-
-func humanBytes(n int64) string {
-	switch {
-	case n >= 10<<20:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 10<<10:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

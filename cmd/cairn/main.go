@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -78,7 +79,7 @@ func exitCode(err error) int {
 		return ee.code
 	case errors.As(err, &ve), errors.Is(err, export.ErrVerify):
 		return exitVerify
-	case evidence.IsInputError(err), errors.Is(err, evidence.ErrNoBook), errors.Is(err, evidence.ErrNoIdentity),
+	case evidence.IsInputError(err), errors.As(err, new(*userfile.Error)), errors.Is(err, evidence.ErrNoBook), errors.Is(err, evidence.ErrNoIdentity),
 		errors.Is(err, evidence.ErrBadPassphrase), errors.Is(err, evidence.ErrKeyExists):
 		return exitUsage
 	case strings.HasPrefix(err.Error(), "flag provided but not defined"),
