@@ -24,6 +24,7 @@ import (
 //	.cairn/files/       stored files, by SHA-256
 //	.cairn/config.json  local settings: the current asset (not evidence)
 //	.cairn/index.json   a cache of assets and keys, rebuilt from the ledger when stale
+//	.cairn/batches/     journals of batches being recorded (cairn batch), not evidence
 type Book struct {
 	Dir    string
 	Ledger *ledger.Ledger
@@ -284,6 +285,13 @@ func (b *Book) Assets() []*AssetInfo {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out
+}
+
+// KeyIntroduced reports whether an identity or rotation record of this ledger
+// introduced pub.
+func (b *Book) KeyIntroduced(pub ed25519.PublicKey) bool {
+	_, ok := b.idx.Keys[hex.EncodeToString(pub)]
+	return ok
 }
 
 // AuthorName returns the name an identity record gave the key, if any.

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // faultCLI runs the cairn binary in a directory of its own, with its own
@@ -116,30 +118,36 @@ func (r testRand) bytes(n int) []byte {
 }
 
 // verifiesWith checks that the ledger verifies and that its notes (of asset
-// poster) are exactly the acknowledged ones: none lost, none recorded by a run
-// that did not say so.
+// poster) are exactly the acknowledged ones, each once: none lost, none
+// recorded twice, none recorded by a run that did not say so.
 func (f *faultCLI) verifiesWith(acked []string) {
 	f.t.Helper()
 	if out := f.must("verify"); !strings.Contains(out, "OK") {
 		f.t.Fatalf("verify:\n%s", out)
 	}
-	seen := map[string]bool{}
+	seen := map[string]int{}
+	notes := 0
 	for _, line := range strings.Split(strings.TrimSpace(f.must("log", "--json", "--asset", "poster")), "\n") {
 		var m map[string]any
 		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			f.t.Fatalf("log line %q: %v", line, err)
 		}
 		if m["kind"] == "note" {
-			seen[m["text"].(string)] = true
+			seen[m["text"].(string)]++
+			notes++
 		}
 	}
 	for _, text := range acked {
-		if !seen[text] {
+		switch seen[text] {
+		case 0:
 			f.t.Errorf("acknowledged note %.40q is missing", text)
+		case 1:
+		default:
+			f.t.Errorf("note %.40q is recorded %d times", text, seen[text])
 		}
 	}
-	if len(seen) != len(acked) {
-		f.t.Errorf("the ledger holds %d notes, %d were acknowledged", len(seen), len(acked))
+	if notes != len(acked) {
+		f.t.Errorf("the ledger holds %d notes, %d were acknowledged", notes, len(acked))
 	}
 }
 
@@ -213,23 +221,32 @@ func needTmpfs(t *testing.T) {
 	}
 }
 
+// onTmpfs mounts a tmpfs of size (as mount -o size= takes it) and puts the
+// ledger there; it returns the mount point. It skips the test where that
+// cannot be done, or fails it in CI.
+func (f *faultCLI) onTmpfs(size string) string {
+	f.t.Helper()
+	needTmpfs(f.t)
+	disk := filepath.Join(f.dir, "disk")
+	if err := os.MkdirAll(disk, 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := mountTmpfs(disk, size); err != nil {
+		f.t.Fatal(err)
+	}
+	f.t.Cleanup(func() { unmount(disk) })
+	f.env = append(f.env, "CAIRN_DIR="+filepath.Join(disk, ".cairn"))
+	return disk
+}
+
 // TestFullDiskNeverCrashes records notes of random sizes, and batches, into a
 // ledger on a 2 MiB tmpfs until the disk is too full to take more. Every run
 // must either record (exit 0, "recorded") or refuse with the full-disk error
 // (exit 3) and record nothing; none may crash. Reading keeps working, and the
 // ledger verifies with every acknowledged step.
 func TestFullDiskNeverCrashes(t *testing.T) {
-	needTmpfs(t)
 	f := newFaultCLI(t)
-	disk := filepath.Join(f.dir, "disk")
-	if err := os.MkdirAll(disk, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := mountTmpfs(disk, "2m"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { unmount(disk) })
-	f.env = append(f.env, "CAIRN_DIR="+filepath.Join(disk, ".cairn"))
+	f.onTmpfs("2m")
 	f.must("init", "--name", "Ada")
 	f.must("asset", "new", "poster")
 	rng := newRand(t)
@@ -262,4 +279,81 @@ func TestFullDiskNeverCrashes(t *testing.T) {
 		t.Fatal("the disk never filled up")
 	}
 	f.verifiesWith(acked)
+}
+
+// batchOf writes a batch of n notes to a file and returns its path and texts.
+func (f *faultCLI) batchOf(name string, n int) (string, []string) {
+	f.t.Helper()
+	var b strings.Builder
+	texts := make([]string, n)
+	for i := range texts {
+		texts[i] = fmt.Sprintf("%s step %d", name, i)
+		fmt.Fprintf(&b, `{"kind":"note","asset":"poster","text":%q}`+"\n", texts[i])
+	}
+	path := filepath.Join(f.dir, name+".jsonl")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		f.t.Fatal(err)
+	}
+	return path, texts
+}
+
+// TestBatchKilledResumes kills a batch of 2,500 steps (three appends) at
+// moments spread over its run, then runs the same batch again: it must record
+// exactly the steps that were missing, so that every step is in the ledger
+// once.
+func TestBatchKilledResumes(t *testing.T) {
+	f := newFaultCLI(t)
+	f.must("init", "--name", "Ada")
+	f.must("asset", "new", "poster")
+	path, texts := f.batchOf("timing", 2500)
+	start := time.Now()
+	f.must("batch", path)
+	full := time.Since(start)
+	acked := texts
+	const rounds = 6
+	resumed := 0
+	for i := range rounds {
+		path, texts := f.batchOf(fmt.Sprintf("round%d", i), 2500)
+		d := full * time.Duration(i+1) / rounds
+		acked = append(acked, texts...)
+		if out, _ := f.killed(d, "batch", path); strings.Contains(out, "recorded 2500 step(s)") {
+			continue // acknowledged before the kill: a retry would record it again, as asked
+		}
+		code, stdout, stderr := f.run("batch", path)
+		if code != 0 {
+			t.Fatalf("round %d: the retry failed (exit %d):\n%s%s", i, code, stdout, stderr)
+		}
+		if strings.Contains(stderr, "had been recorded by an interrupted run") {
+			resumed++
+		}
+	}
+	t.Logf("%d of %d retries resumed an interrupted batch (a whole batch took %v)", resumed, rounds, full.Round(time.Millisecond))
+	if resumed == 0 {
+		t.Error("no kill interrupted a batch after its first append; the test did not test resuming")
+	}
+	f.verifiesWith(acked)
+}
+
+// TestBatchFullDiskResumes fills a 3 MiB disk part-way through a batch: the
+// batch stops with the full-disk error and says how much it recorded; with
+// more room, the same batch records the rest, and every step is there once.
+func TestBatchFullDiskResumes(t *testing.T) {
+	f := newFaultCLI(t)
+	disk := f.onTmpfs("3m")
+	f.must("init", "--name", "Ada")
+	f.must("asset", "new", "poster")
+	path, texts := f.batchOf("big", 5000)
+	code, stdout, stderr := f.run("batch", path)
+	if code != 3 || !strings.Contains(stderr, "not enough free disk space") || !strings.Contains(stderr, "of the batch's 5000 steps are recorded; run the same batch again") {
+		t.Fatalf("batch on a filling disk: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if err := unix.Mount("", disk, "", unix.MS_REMOUNT, "size=16m"); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = f.run("batch", path)
+	if code != 0 || !strings.Contains(stderr, "had been recorded by an interrupted run") {
+		t.Fatalf("the same batch with room: exit %d\n%s%s", code, stdout, stderr)
+	}
+	t.Logf("%s%s", stdout, stderr)
+	f.verifiesWith(texts)
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -46,6 +47,14 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			var b bytes.Buffer
 			ts.Check(png.Encode(&b, img))
 			ts.Check(os.WriteFile(ts.MkAbs(args[0]), b.Bytes(), 0o644))
+		},
+		// mkline FILE N: write a batch line whose note is N times "é", each
+		// spelled \u00e9 (6 bytes of JSON for 2 of text).
+		"mkline": func(ts *testscript.TestScript, neg bool, args []string) {
+			n, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			line := `{"kind":"note","asset":"poster","text":"` + strings.Repeat(`\u00e9`, n) + "\"}\n"
+			ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(line), 0o644))
 		},
 		// mkbig FILE N: write N bytes of 'a'.
 		"mkbig": func(ts *testscript.TestScript, neg bool, args []string) {
