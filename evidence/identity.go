@@ -22,6 +22,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/scrypt"
 
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -113,6 +114,9 @@ func DefaultKeyPath() (string, error) {
 	}
 	return filepath.Join(dir, "cairn", "identity.json"), nil
 }
+
+// maxKeyFile bounds an identity file: the keys and a certificate take 2 KB.
+const maxKeyFile = 64 << 10
 
 // keyFile is the identity file's JSON form.
 type keyFile struct {
@@ -264,7 +268,7 @@ func readKeyFile(path string) (*keyFile, error) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, inputErrorf("identity key %s is readable by others (mode %04o); protect it with: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path, "identity key file", maxKeyFile)
 	if err != nil {
 		return nil, err
 	}

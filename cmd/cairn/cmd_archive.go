@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/archive"
 )
@@ -244,19 +245,10 @@ func verifyArchive(c *cli.Context, path string) error {
 	return nil
 }
 
+// openArchive opens an archive to read. It is read as a stream, so its size
+// has no limit; a device or a FIFO is refused.
 func openArchive(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, usageErrorf("%s: no such file", path)
-	}
-	if err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		f.Close()
-		return nil, usageErrorf("%s is a directory; give an archive file", path)
-	}
-	return f, nil
+	return userfile.Open(path, "archive", -1)
 }
 
 func cmdRestore() *cli.Command {

@@ -4,14 +4,18 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
+
+// maxCheckpointFile bounds a checkpoint handed back to verify --since: a signed
+// note is a few hundred bytes, and each cosignature adds a line.
+const maxCheckpointFile = 64 << 10
 
 func cmdVerify() *cli.Command {
 	return &cli.Command{
@@ -45,9 +49,9 @@ every file; a damaged member is named.`,
 			}
 			var since []byte
 			if p := c.String("since"); p != "" {
-				data, err := os.ReadFile(p)
+				data, err := userfile.Read(p, "checkpoint file", maxCheckpointFile)
 				if err != nil {
-					return usageErrorf("--since: %v", err)
+					return usageErrorf("--since %v", err)
 				}
 				if _, err := ledger.ParseCheckpoint(data); err != nil {
 					return usageErrorf("--since %s: not a checkpoint: %v", p, err)

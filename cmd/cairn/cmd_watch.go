@@ -18,6 +18,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
 func cmdWatch() *cli.Command {
@@ -276,7 +277,8 @@ func (w *watcher) record(path string) error {
 }
 
 func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := userfile.Open(path, "file", -1) // a FIFO dropped in the folder must not hang the watch
+
 	if err != nil {
 		return "", err
 	}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -266,14 +267,8 @@ func checkFilesExist(paths ...string) error {
 		if p == "" {
 			continue
 		}
-		fi, err := os.Stat(p)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			return usageErrorf("%s: no such file", p)
-		case err != nil:
-			return usageErrorf("%s: %v", p, err)
-		case fi.IsDir():
-			return usageErrorf("%s is a directory; give a file", p)
+		if err := userfile.Check(p, "file to record"); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -20,9 +20,11 @@ import (
 type Error struct {
 	Path string
 	Msg  string
+	Err  error // the cause, if any: fs.ErrNotExist for a missing file
 }
 
 func (e *Error) Error() string { return e.Path + ": " + e.Msg }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Open opens path for reading if it is a regular file of at most limit bytes
 // (no limit if limit < 0). what names the file in messages, for example
@@ -33,29 +35,45 @@ func Open(path, what string, limit int64) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, &Error{path, "no such file"}
+		return nil, &Error{path, "no such file", fs.ErrNotExist}
 	case err != nil:
-		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", unwrapPath(err))}
+		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", unwrapPath(err)), err}
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", err)}
+		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", err), err}
 	}
 	if msg := notRegular(fi.Mode(), what); msg != "" {
 		f.Close()
-		return nil, &Error{path, msg}
+		return nil, &Error{path, msg, nil}
 	}
 	if limit >= 0 && fi.Size() > limit {
 		f.Close()
-		return nil, &Error{path, fmt.Sprintf("is %s; a %s is at most %s", human.Size(fi.Size()), what, human.Size(limit))}
+		return nil, &Error{path, fmt.Sprintf("is %s; the %s may be at most %s", human.Size(fi.Size()), what, human.Size(limit)), nil}
 	}
 	// Reads block as usual from here (a regular file never would anyway).
 	if err := syscall.SetNonblock(int(f.Fd()), false); err != nil {
 		f.Close()
-		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", err)}
+		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", err), err}
 	}
 	return f, nil
+}
+
+// Check reports, without opening it, why path could not be read as a regular
+// file, or nil: for checking a command's arguments before anything starts.
+func Check(path, what string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return &Error{path, "no such file", fs.ErrNotExist}
+	case err != nil:
+		return &Error{path, fmt.Sprintf("cannot be read: %v", unwrapPath(err)), err}
+	}
+	if msg := notRegular(fi.Mode(), what); msg != "" {
+		return &Error{path, msg, nil}
+	}
+	return nil
 }
 
 // Read returns the content of path, a regular file of at most limit bytes. A
@@ -68,10 +86,10 @@ func Read(path, what string, limit int64) ([]byte, error) {
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", unwrapPath(err))}
+		return nil, &Error{path, fmt.Sprintf("cannot be read: %v", unwrapPath(err)), err}
 	}
 	if int64(len(data)) > limit {
-		return nil, &Error{path, fmt.Sprintf("grew past %s while it was read; a %s is at most that", human.Size(limit), what)}
+		return nil, &Error{path, fmt.Sprintf("grew past %s while it was read; the %s may be at most that", human.Size(limit), what), nil}
 	}
 	return data, nil
 }
@@ -93,7 +111,7 @@ func notRegular(m fs.FileMode, what string) string {
 	default:
 		kind = "not a regular file"
 	}
-	return fmt.Sprintf("is %s; cairn reads a %s only from a regular file", kind, what)
+	return fmt.Sprintf("is %s; give the %s as a regular file", kind, what)
 }
 
 func unwrapPath(err error) error {

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/sys/unix"
+
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
 // Errors Cosign wraps, for callers that react to a refusal by kind.
@@ -356,8 +358,11 @@ func (w *Witness) update(fn func(*State) (changed bool, err error)) error {
 	return nil
 }
 
+// maxStateFile bounds the witness state: a few hundred bytes per ledger it follows.
+const maxStateFile = 64 << 20
+
 func (w *Witness) read() (*State, error) {
-	data, err := os.ReadFile(w.path)
+	data, err := userfile.Read(w.path, "witness state file", maxStateFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return &State{Version: stateVersion, Logs: map[string]*Log{}}, nil
 	}
