@@ -138,6 +138,7 @@ func Open(dir string, opts *OpenOptions) (*Book, error) {
 		return nil, err
 	}
 	b := &Book{Dir: dir, Ledger: l, Files: NewFileStore(filepath.Join(dir, "files"))}
+	b.sweepLeftovers()
 	if err := b.loadIndex(); err != nil {
 		l.Close()
 		return nil, err

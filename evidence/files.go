@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
@@ -94,19 +95,34 @@ func openStepFile(path string) (*os.File, error) {
 	return f, nil
 }
 
+// Temporary names, for tmpfile.Create and tmpfile.Sweep.
+const (
+	// IncomingPattern names a file on its way into the store.
+	IncomingPattern = ".incoming-*"
+	// BatchPattern names the spooled input of a batch being recorded.
+	BatchPattern = ".batch-*"
+)
+
+// DurablePattern names WriteFileDurable's temporary file for path.
+func DurablePattern(path string) string { return "." + filepath.Base(path) + ".tmp-*" }
+
+// sweepLeftovers removes the temporary files that killed processes left in
+// the book (unlocked and more than a minute old, see internal/tmpfile).
+func (b *Book) sweepLeftovers() {
+	tmpfile.Sweep(filepath.Join(b.Dir, "files"), IncomingPattern)
+	tmpfile.Sweep(b.Dir, BatchPattern)
+}
+
 // AddReader stores what r yields.
 func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return FileRef{}, err
 	}
-	tmp, err := os.CreateTemp(s.dir, ".incoming-*")
+	tmp, err := tmpfile.Create(s.dir, IncomingPattern)
 	if err != nil {
 		return FileRef{}, err
 	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
+	defer tmp.Discard()
 	ref, err := hashInto(tmp, r)
 	if err != nil {
 		return FileRef{}, err
@@ -121,11 +137,8 @@ func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return FileRef{}, err
 	}
-	if err := tmp.Close(); err != nil {
-		return FileRef{}, err
-	}
-	os.Chmod(tmp.Name(), 0o444)
-	if err := os.Rename(tmp.Name(), dst); err != nil {
+	tmp.Chmod(0o444)
+	if err := tmp.Commit(dst); err != nil {
 		return FileRef{}, err
 	}
 	syncDir(filepath.Dir(dst))
@@ -212,18 +225,11 @@ func WriteFileDurable(path string, data []byte, mode os.FileMode) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := tmpfile.Create(dir, DurablePattern(path))
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
+	defer f.Discard()
 	if err := f.Chmod(mode); err != nil {
 		return err
 	}
@@ -233,12 +239,8 @@ func WriteFileDurable(path string, data []byte, mode os.FileMode) error {
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err := f.Close(); err != nil {
+	if err := f.Commit(path); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
 	return syncDirErr(dir)
 }

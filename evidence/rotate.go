@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -47,6 +48,8 @@ func (id *Identity) SavePending(path string, passphrase []byte) (string, error) 
 		return "", err
 	}
 	pending := PendingKeyPath(path, id.Public())
+	// A rotation killed while it saved leaves a temporary key file.
+	tmpfile.Sweep(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp-*")
 	if err := WriteFileDurable(pending, data, 0o600); err != nil {
 		return "", fmt.Errorf("saving the new key to %s: %w", pending, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/archive"
@@ -59,11 +60,12 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			if err != nil {
 				return err
 			}
-			tmp, err := os.CreateTemp(filepath.Dir(out), ".cairn-archive-*")
+			tmpfile.Sweep(filepath.Dir(out), archivePattern) // what a killed archive left
+			tmp, err := tmpfile.Create(filepath.Dir(out), archivePattern)
 			if err != nil {
 				return err
 			}
-			defer os.Remove(tmp.Name())
+			defer tmp.Discard()
 			prog := newProgress(c.App.ErrWriter, "archiving", 0)
 			m, err := archive.Write(tmp, b.Ledger, archive.WriteOptions{Files: files, Progress: func(done, total int64) {
 				prog.total = total
@@ -73,14 +75,11 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			if err == nil {
 				err = tmp.Sync()
 			}
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
 			if err != nil {
 				return fmt.Errorf("writing %s: %w", out, err)
 			}
-			os.Chmod(tmp.Name(), 0o644)
-			if err := os.Rename(tmp.Name(), out); err != nil {
+			tmp.Chmod(0o644)
+			if err := tmp.Commit(out); err != nil {
 				return err
 			}
 			fi, _ := os.Stat(out)
@@ -90,6 +89,12 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 		},
 	}
 }
+
+// Temporary names beside an archive being written and a ledger being restored.
+const (
+	archivePattern = ".cairn-archive-*"
+	restorePattern = ".cairn-restore-*"
+)
 
 func countKind(m *archive.Manifest, kind string) int {
 	n := 0
@@ -291,15 +296,18 @@ succeeded; it must not exist yet, or be empty.
 			if err := os.MkdirAll(parent, 0o755); err != nil {
 				return err
 			}
-			tmp, err := os.MkdirTemp(parent, ".cairn-restore-*")
+			tmpfile.Sweep(parent, restorePattern) // what a killed restore left
+			tmpDir, err := tmpfile.Mkdir(parent, restorePattern)
 			if err != nil {
 				return err
 			}
+			tmp := tmpDir.Path
 			keep := false
 			defer func() {
 				if !keep {
 					os.RemoveAll(tmp)
 				}
+				tmpDir.Release()
 			}()
 			store := evidence.NewFileStore(filepath.Join(tmp, "files"))
 			rules := newArchiveRules()

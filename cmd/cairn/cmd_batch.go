@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
@@ -168,21 +169,18 @@ func batchInput(c *cli.Context) (io.ReadCloser, string, error) {
 // a spool file beside the ledger, to be read again for recording.
 type checkedBatch struct {
 	name  string // where it came from, for messages
-	spool *os.File
+	spool *tmpfile.File
 	sum   string // SHA-256 of the input: the batch's idempotency key
 	steps int
 }
 
-func (cb *checkedBatch) remove() {
-	cb.spool.Close()
-	os.Remove(cb.spool.Name())
-}
+func (cb *checkedBatch) remove() { cb.spool.Discard() }
 
 // checkBatch reads the whole batch, line by line, and checks every step as
 // recording will (its fields, its files, its asset, its size), storing
 // nothing. A bad line is a usage error and nothing has been recorded.
 func checkBatch(b *evidence.Book, in io.Reader, name string) (*checkedBatch, error) {
-	spool, err := os.CreateTemp(b.Dir, ".batch-*")
+	spool, err := tmpfile.Create(b.Dir, evidence.BatchPattern)
 	if err != nil {
 		return nil, fmt.Errorf("spooling the batch: %w; nothing was recorded", err)
 	}

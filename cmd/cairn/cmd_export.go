@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 )
 
 func cmdExport() *cli.Command {
@@ -84,22 +85,23 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 // writeFileAtomic writes data to a temporary file next to path and renames it,
 // so that a failed export never leaves half a PDF under the final name.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cairn-export-*")
+	dir := filepath.Dir(path)
+	// An export killed part-way leaves its temporary file; the next one here
+	// removes it.
+	tmpfile.Sweep(dir, exportPattern)
+	tmp, err := tmpfile.Create(dir, exportPattern)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer tmp.Discard()
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	os.Chmod(tmp.Name(), 0o644)
-	return os.Rename(tmp.Name(), path)
+	tmp.Chmod(0o644)
+	return tmp.Commit(path)
 }
+
+const exportPattern = ".cairn-export-*"

@@ -56,6 +56,14 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			line := `{"kind":"note","asset":"poster","text":"` + strings.Repeat(`\u00e9`, n) + "\"}\n"
 			ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(line), 0o644))
 		},
+		// age FILE...: set the files' times to an hour ago, as a leftover of
+		// a process killed long before would have.
+		"age": func(ts *testscript.TestScript, neg bool, args []string) {
+			old := time.Now().Add(-time.Hour)
+			for _, a := range args {
+				ts.Check(os.Chtimes(ts.MkAbs(a), old, old))
+			}
+		},
 		// mkbig FILE N: write N bytes of 'a'.
 		"mkbig": func(ts *testscript.TestScript, neg bool, args []string) {
 			n, err := strconv.Atoi(args[1])

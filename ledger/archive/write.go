@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cairn-ledger/cairn/ledger"
+
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 )
 
 // A File is a stored file to put in the archive. The ledger commits to files by
@@ -37,6 +39,9 @@ type WriteOptions struct {
 	ModTime time.Time
 }
 
+// recordsSpool names the temporary file that Write spools the records into.
+const recordsSpool = "cairn-archive-records-*"
+
 // Write writes an archive of the whole ledger l to w and returns its manifest.
 //
 // The ledger must hold a checkpoint of all its records (the archive's anchor).
@@ -55,12 +60,14 @@ func Write(w io.Writer, l *ledger.Ledger, opts WriteOptions) (*Manifest, error) 
 	}
 	m := &Manifest{Format: Format, Origin: l.Origin(), Size: size, Root: base64.StdEncoding.EncodeToString(root[:])}
 
-	// Records, spooled and hashed.
-	spool, err := os.CreateTemp("", "cairn-archive-records-*")
+	// Records, spooled and hashed. A spool a killed archive left is removed
+	// by the next one.
+	tmpfile.Sweep(os.TempDir(), recordsSpool)
+	spool, err := tmpfile.Create("", recordsSpool)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { spool.Close(); os.Remove(spool.Name()) }()
+	defer spool.Discard()
 	h := sha256.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(spool, h), 1<<20)
 	var n, recBytes int64
