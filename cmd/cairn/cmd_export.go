@@ -64,19 +64,25 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 				}
 				asset = cfg.Asset
 			}
+			var writeC2PA func() error
 			if dir := c.String("c2pa"); dir != "" {
-				if err := exportC2PA(c, b, id, asset, dir); err != nil || out == "" {
+				if writeC2PA, err = prepareC2PA(c, b, id, asset, dir); err != nil {
 					return err
 				}
 			}
-			pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files")})
-			if err != nil {
-				return err
+			if out != "" {
+				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files")})
+				if err != nil {
+					return err
+				}
+				if err := writeFileAtomic(out, pdf); err != nil {
+					return fmt.Errorf("writing %s: %w", out, err)
+				}
+				fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, evidence.HumanSize(int64(len(pdf))), id.Fingerprint())
 			}
-			if err := writeFileAtomic(out, pdf); err != nil {
-				return fmt.Errorf("writing %s: %w", out, err)
+			if writeC2PA != nil {
+				return writeC2PA()
 			}
-			fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, evidence.HumanSize(int64(len(pdf))), id.Fingerprint())
 			return nil
 		},
 	}
