@@ -49,7 +49,9 @@ func usageErrorf(format string, args ...any) error {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "cairn: internal error: %v\nThis is a bug; the ledger was not changed by the failing step. Please report it.\n", r)
+			// No stack trace for the user; the panic's message is for the report.
+			// Every step reported as recorded was durable before it was reported.
+			fmt.Fprintf(stderr, "cairn: internal error: %v\nThis is a bug; please report it. Steps this command reported as recorded are in the ledger; check it with: cairn verify\n", r)
 			code = exitInternal
 		}
 	}()
