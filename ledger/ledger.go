@@ -228,7 +228,14 @@ func (l *Ledger) writable() error {
 		return fmt.Errorf("reopen the ledger for writing: %w", err)
 	}
 	l.db = nil
-	return l.openDB(false)
+	err := l.openDB(false)
+	if err != nil {
+		// Refused (a full disk): stay open for reading, as before.
+		if rerr := l.openDB(true); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	return err
 }
 
 // ReadOnly reports whether the ledger is open read-only: nothing has been
