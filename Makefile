@@ -64,7 +64,7 @@ fuzz:
 	      else cat $$log; exit 1; fi; \
 	    fi; \
 	    if grep -q -- '--- SKIP' $$log; then \
-	      echo "fuzz $$pkg $$f: SKIPPED: $$(grep -A1 -- '--- SKIP' $$log | tail -1 | sed 's/^ *//')"; \
+	      echo "fuzz $$pkg $$f: SKIPPED: $$(sed -n '/^=== RUN/,/^--- SKIP/p' $$log | grep '^    ' | head -1 | sed 's/^ *//')"; \
 	    else \
 	      echo "fuzz $$pkg $$f: $$(grep -o 'execs: [0-9]*' $$log | tail -1 | sed 's/execs: //') executions in $$t"; \
 	    fi; \
