@@ -30,6 +30,7 @@ type Book struct {
 	Ledger *ledger.Ledger
 	Files  *FileStore
 	idx    *index
+	broken error // a record the cache could not read; set by Open
 }
 
 // DirName is the name of the directory cairn looks for, as git looks for .git.
@@ -177,11 +178,18 @@ func (b *Book) loadIndex() error {
 	err := b.Ledger.Scan(idx.Size, func(r *ledger.Record) error {
 		s, err := DecodeStep(r.Payload)
 		if err != nil {
-			return fmt.Errorf("record %d: %w", r.Seq, err)
+			return &ledger.VerifyError{Seq: r.Seq, Problem: err.Error()}
 		}
 		b.idx.add(r, s)
 		return nil
 	})
+	var ve *ledger.VerifyError
+	if errors.As(err, &ve) {
+		// The book stays open, so that cairn verify can report the record;
+		// nothing is appended after it, and the cache is not saved.
+		b.broken = fmt.Errorf("%w; nothing can be recorded after it (run cairn verify)", ve)
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("reading the ledger: %w (run cairn verify)", err)
 	}
@@ -212,10 +220,16 @@ func (x *index) add(r *ledger.Record, s *Step) {
 	case KindAsset:
 		x.Assets[s.Asset] = &AssetInfo{ID: s.Asset, Seq: r.Seq, Created: r.Time}
 	}
-	a := x.Assets[s.Asset]
-	if a == nil {
-		return
+	if a := x.Assets[s.Asset]; a != nil {
+		a.apply(r, s)
 	}
+}
+
+// apply updates what is known of an asset with one of its records: an asset
+// or asset-set step sets the details it names, a final step the final file.
+// The cache and the rule book both call it, so that they cannot disagree
+// except by tampering.
+func (a *AssetInfo) apply(r *ledger.Record, s *Step) {
 	if s.Kind == KindAsset || s.Kind == KindAssetSet {
 		set := func(dst *string, v string) {
 			if v != "" {
@@ -295,14 +309,34 @@ func (b *Book) KeyIntroduced(pub ed25519.PublicKey) bool {
 	return ok
 }
 
-// AuthorName returns the name an identity record gave the key, if any.
+// AuthorName returns the name the signed record that introduced the key gives
+// its holder, or "". The cache only finds that record; the name is read from
+// the record itself, whose signature is checked.
 func (b *Book) AuthorName(pub ed25519.PublicKey) string {
-	return b.idx.Names[hex.EncodeToString(pub)]
+	seq, ok := b.idx.Keys[hex.EncodeToString(pub)]
+	if !ok {
+		return ""
+	}
+	r, err := b.Ledger.Get(seq)
+	if err != nil || !r.CheckSignature(b.Ledger.Origin()) {
+		return ""
+	}
+	s, err := DecodeStep(r.Payload)
+	if err != nil || (s.Kind != KindIdentity && s.Kind != KindRotate) {
+		return ""
+	}
+	if k, _, err := s.IntroducedKey(); err != nil || !k.Equal(pub) {
+		return ""
+	}
+	return s.Name
 }
 
 // Record validates the steps, stores nothing if any is invalid, introduces the
 // signer's identity if this ledger has not seen it, and appends the steps in order.
 func (b *Book) Record(id *Identity, steps []*Step) ([]*ledger.Record, error) {
+	if b.broken != nil {
+		return nil, b.broken
+	}
 	if at, ok := b.idx.Retired[hex.EncodeToString(id.Public())]; ok {
 		return nil, inputErrorf("key %s was retired by the key rotation in record %d; sign with the new key (your identity file) instead", id.Fingerprint(), at)
 	}
@@ -369,32 +403,72 @@ func (b *Book) Scan(from int64, fn func(StepRecord) error) error {
 	})
 }
 
-// AssetSteps returns the records of one asset, in order, and the identity records
-// of their authors.
-func (b *Book) AssetSteps(asset string) (steps []StepRecord, identities []StepRecord, err error) {
+// An AssetView is what the signed records say of one asset: its details (title,
+// rights holder, …) from its own asset and asset-set records, its records in
+// ledger order, every identity and rotation record, and the rule book over the
+// whole ledger (who holds each key). It never comes from the cache.
+type AssetView struct {
+	Info       *AssetInfo
+	Steps      []StepRecord
+	KeyRecords []StepRecord // identity and rotation records, in ledger order
+	Rules      *RuleBook
+}
+
+// ViewAsset reads the whole ledger through a rule book and returns what it says
+// of asset. Every record it returns has a valid signature and obeys the rules;
+// the first that does not is an error that says to run cairn verify. The cache
+// only says whether the asset exists.
+func (b *Book) ViewAsset(asset string) (*AssetView, error) {
 	if _, err := b.Asset(asset); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	authors := map[string]bool{}
-	var ids []StepRecord
-	err = b.Scan(0, func(sr StepRecord) error {
-		if sr.Step.Kind == KindIdentity {
-			ids = append(ids, sr)
+	v := &AssetView{Rules: NewRuleBook()}
+	origin := b.Ledger.Origin()
+	err := b.Ledger.Scan(0, func(r *ledger.Record) error {
+		s, err := v.Rules.Apply(r)
+		if err != nil {
+			return &ledger.VerifyError{Seq: r.Seq, Problem: err.Error() + " (run cairn verify)"}
+		}
+		mine := s.Asset == asset && s.Kind != KindIdentity && s.Kind != KindRotate
+		if !mine && s.Kind != KindIdentity && s.Kind != KindRotate {
 			return nil
 		}
-		if sr.Step.Asset == asset {
-			steps = append(steps, sr)
-			authors[string(sr.Rec.Key)] = true
+		if !r.CheckSignature(origin) {
+			return &ledger.VerifyError{Seq: r.Seq, Problem: "signature does not verify (run cairn verify)"}
+		}
+		if mine {
+			v.Steps = append(v.Steps, StepRecord{r, s})
+		} else {
+			v.KeyRecords = append(v.KeyRecords, StepRecord{r, s})
 		}
 		return nil
 	})
-	for _, id := range ids {
-		k, _ := base64.StdEncoding.DecodeString(id.Step.Key)
-		if authors[string(k)] && bytes.Equal(k, id.Rec.Key) {
-			identities = append(identities, id)
+	if err != nil {
+		return nil, err
+	}
+	if v.Info = v.Rules.Asset(asset); v.Info == nil {
+		return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the cache names asset %q, but no record creates it; delete %s (it is rebuilt from the ledger)", asset, b.indexPath())}
+	}
+	return v, nil
+}
+
+// AssetSteps returns the records of one asset, in order, and the identity records
+// of their authors (see ViewAsset).
+func (b *Book) AssetSteps(asset string) (steps []StepRecord, identities []StepRecord, err error) {
+	v, err := b.ViewAsset(asset)
+	if err != nil {
+		return nil, nil, err
+	}
+	authors := map[string]bool{}
+	for _, sr := range v.Steps {
+		authors[string(sr.Rec.Key)] = true
+	}
+	for _, sr := range v.KeyRecords {
+		if sr.Step.Kind == KindIdentity && authors[string(sr.Rec.Key)] {
+			identities = append(identities, sr)
 		}
 	}
-	return steps, identities, err
+	return v.Steps, identities, nil
 }
 
 // ReadConfig and WriteConfig keep local settings that are not evidence.
@@ -445,4 +519,18 @@ func (b *Book) WriteConfig(c *Config) error {
 		return err
 	}
 	return os.Rename(tmp, b.configPath())
+}
+
+// Rules reads the whole ledger through a rule book (without checking
+// signatures; cairn verify does) and returns it: who holds each key, which may
+// sign checkpoints of which sizes.
+func (b *Book) Rules() (*RuleBook, error) {
+	rb := NewRuleBook()
+	err := b.Ledger.Scan(0, func(r *ledger.Record) error {
+		if _, err := rb.Apply(r); err != nil {
+			return &ledger.VerifyError{Seq: r.Seq, Problem: err.Error() + " (run cairn verify)"}
+		}
+		return nil
+	})
+	return rb, err
 }

@@ -104,15 +104,11 @@ func DefaultKeyPath() (string, error) {
 	if p := os.Getenv("CAIRN_KEY"); p != "" {
 		return p, nil
 	}
-	dir := os.Getenv("XDG_CONFIG_HOME")
-	if dir == "" {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			return "", errors.New("cannot find a home directory for the identity key; set CAIRN_KEY to a file path")
-		}
-		dir = filepath.Join(home, ".config")
+	dir, err := UserConfigDir()
+	if err != nil {
+		return "", errors.New("cannot find a home directory for the identity key; set CAIRN_KEY to a file path")
 	}
-	return filepath.Join(dir, "cairn", "identity.json"), nil
+	return filepath.Join(dir, "identity.json"), nil
 }
 
 // maxKeyFile bounds an identity file: the keys and a certificate take 2 KB.

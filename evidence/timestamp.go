@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -98,6 +97,15 @@ func (b *Book) TimestampCheckpoint(ctx context.Context, size int64, url string, 
 	if err != nil {
 		return nil, err
 	}
+	last, err := b.Ledger.Get(size - 1)
+	if err != nil {
+		return nil, err
+	}
+	// Stored, such a token would make verification fail for good: say what is
+	// wrong now instead, while the ledger is still sound.
+	if err := CheckAttestedTime("the TSA's token", TokenBound(tok), size, last.Time); err != nil {
+		return nil, fmt.Errorf("%w; this computer's clock is ahead of the TSA's: fix the clock (records are dated by it), nothing was stored", err)
+	}
 	if err := b.Ledger.PutTimestamp(size, tok.Response); err != nil {
 		return nil, err
 	}
@@ -158,19 +166,24 @@ func (b *Book) LastTimestamp() (time.Time, int64, error) {
 // below Size existed no later than Time.
 type TrustedTime struct {
 	Size int64
+	// Time is the token's genTime plus the accuracy it states: the latest time
+	// the token allows, so that the claim is never earlier than the TSA's.
 	Time time.Time
 	TSA  string
-	// Checked is false when no TSA roots are configured: the token is well
-	// formed, signed and over the right checkpoint, but its TSA is not known
-	// to be trusted.
+	// Checked is false when the verifier trusts no TSA roots: the token is well
+	// formed, signed and over the right checkpoint, but anyone could have made
+	// it. When true, Anchor says where the roots came from.
 	Checked bool
+	Anchor  Anchor
 }
 
-// ErrNoRoots marks tokens that could not be checked for want of roots.
-var ErrNoRoots = errors.New("no TSA roots configured")
+// TokenBound is the latest time a token allows: genTime plus its accuracy.
+func TokenBound(tok *rfc3161.Token) time.Time { return tok.Time.Add(tok.Accuracy).UTC() }
 
-// verifyTimestamps checks every stored token over its stored checkpoint note.
-func (b *Book) verifyTimestamps(roots *x509.CertPool) ([]TrustedTime, error) {
+// verifyTimestamps checks every stored token over its stored checkpoint note,
+// against roots when the verifier trusts some, and refuses a token earlier than
+// the records it covers (lastTime: the time of the last record below each size).
+func (b *Book) verifyTimestamps(roots *Roots, lastTime map[int64]time.Time) ([]TrustedTime, error) {
 	toks, err := b.Ledger.Timestamps()
 	if err != nil {
 		return nil, err
@@ -182,16 +195,22 @@ func (b *Book) verifyTimestamps(roots *x509.CertPool) ([]TrustedTime, error) {
 			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("a timestamp token is stored for size %d, but no checkpoint is", size)}
 		}
 		var tok *rfc3161.Token
-		checked := roots != nil
-		if checked {
-			tok, err = rfc3161.Verify(resp, note, roots, nil)
+		if roots != nil {
+			tok, err = rfc3161.Verify(resp, note, roots.Pool, nil)
 		} else {
 			tok, err = rfc3161.VerifyUntrusted(resp, note)
+		}
+		if err == nil {
+			err = CheckAttestedTime("the timestamp", TokenBound(tok), size, lastTime[size])
 		}
 		if err != nil {
 			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("timestamp token for the checkpoint of %d records: %v", size, err)}
 		}
-		out = append(out, TrustedTime{Size: size, Time: tok.Time, TSA: tok.TSA, Checked: checked})
+		tt := TrustedTime{Size: size, Time: TokenBound(tok), TSA: tok.TSA, Checked: roots != nil}
+		if roots != nil {
+			tt.Anchor = roots.Anchor
+		}
+		out = append(out, tt)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Size < out[j].Size })
 	return out, nil

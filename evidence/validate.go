@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"bytes"
 	"crypto/ed25519"
 	"crypto/x509"
 	"encoding/json"
@@ -61,30 +60,49 @@ var requiredHint = map[string]string{
 	"input.permission": "input needs --permission (granted, licensed, public-domain, own or unknown)",
 }
 
-// stepFieldNames maps each Step field's index to its JSON name.
-var stepFieldNames = func() []string {
+// stepFieldNames maps each Step field's index to its JSON name, and fieldBit
+// each JSON name to a bit of a fieldSet.
+var stepFieldNames, fieldBit = func() ([]string, map[string]fieldSet) {
 	t := reflect.TypeOf(Step{})
-	out := make([]string, t.NumField())
-	for i := range out {
-		out[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+	names := make([]string, t.NumField())
+	bits := map[string]fieldSet{}
+	for i := range names {
+		names[i], _, _ = strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		bits[names[i]] = 1 << i
 	}
-	return out
+	return names, bits
 }()
 
-// present lists the JSON names of the fields the step sets (those Encode writes).
-func (s *Step) present() map[string]bool {
+// A fieldSet is a set of Step fields, one bit per field (Step has fewer than 64).
+type fieldSet uint64
+
+func fieldsOf(names ...string) fieldSet {
+	var f fieldSet
+	for _, n := range names {
+		if fieldBit[n] == 0 {
+			panic("evidence: no step field " + n)
+		}
+		f |= fieldBit[n]
+	}
+	return f
+}
+
+// present is the set of fields the step sets (those Encode writes). It runs on
+// every record verification reads, so it is a bit set, not a map.
+func (s *Step) present() fieldSet {
 	v := reflect.ValueOf(s).Elem()
-	out := map[string]bool{}
-	for i, name := range stepFieldNames {
+	var out fieldSet
+	for i := range stepFieldNames {
 		f := v.Field(i)
 		switch f.Kind() {
 		case reflect.Slice, reflect.Map:
-			out[name] = f.Len() > 0
+			if f.Len() > 0 {
+				out |= 1 << i
+			}
 		default:
-			out[name] = !f.IsZero()
-		}
-		if !out[name] {
-			delete(out, name)
+			if !f.IsZero() {
+				out |= 1 << i
+			}
 		}
 	}
 	return out
@@ -136,9 +154,7 @@ func (s *Step) Validate() error {
 
 // checkFields checks which fields are present.
 func (spec kindSpec) checkFields(s *Step) error {
-	have := s.present()
-	delete(have, "v")
-	delete(have, "kind")
+	have := s.present() &^ fieldsOf("v", "kind")
 	if len(spec.by) > 0 {
 		if !ValidAssetID(s.Asset) {
 			if s.Asset == "" {
@@ -149,32 +165,36 @@ func (spec kindSpec) checkFields(s *Step) error {
 		if s.By == "" {
 			return inputErrorf("a %s step must say who acted (by: %s)", s.Kind, strings.Join(spec.by, ", "))
 		}
-		delete(have, "asset")
-		delete(have, "by")
+		have &^= fieldsOf("asset", "by")
 	}
 	for _, r := range spec.required {
-		if !have[r] {
+		if have&fieldBit[r] == 0 {
 			if h, ok := requiredHint[s.Kind+"."+r]; ok {
 				return inputErrorf("%s", h)
 			}
 			return inputErrorf("a %s step needs %s", s.Kind, r)
 		}
-		delete(have, r)
 	}
-	for _, o := range spec.optional {
-		delete(have, o)
-	}
-	if len(have) > 0 {
-		var extra []string
-		for _, name := range stepFieldNames {
-			if have[name] {
-				extra = append(extra, name)
+	if extra := have &^ kindAllowed[s.Kind]; extra != 0 {
+		var names []string
+		for i, name := range stepFieldNames {
+			if extra&(1<<i) != 0 {
+				names = append(names, name)
 			}
 		}
-		return inputErrorf("a %s step does not take %s", s.Kind, strings.Join(extra, ", "))
+		return inputErrorf("a %s step does not take %s", s.Kind, strings.Join(names, ", "))
 	}
 	return nil
 }
+
+// kindAllowed holds each kind's allowed fields, computed once.
+var kindAllowed = func() map[string]fieldSet {
+	out := map[string]fieldSet{}
+	for k, spec := range kindSpecs {
+		out[k] = fieldsOf(spec.required...) | fieldsOf(spec.optional...)
+	}
+	return out
+}()
 
 func (s *Step) checkTexts() error {
 	textName := "text"
@@ -331,7 +351,5 @@ func DecodeStep(payload []byte) (*Step, error) {
 // jsonUnmarshalExact decodes JSON that strict.Check has accepted: its member
 // names are exact and unique, so encoding/json's case folding cannot apply.
 func jsonUnmarshalExact(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	return dec.Decode(v)
+	return json.Unmarshal(data, v)
 }

@@ -2,14 +2,10 @@ package evidence
 
 import (
 	"bytes"
-	"crypto/ed25519"
-	"crypto/x509"
-	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"time"
-
-	"golang.org/x/mod/sumdb/note"
 
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/witness"
@@ -17,16 +13,18 @@ import (
 
 // VerifyOptions controls Book.Verify.
 type VerifyOptions struct {
-	Since     []byte           // an earlier checkpoint note the ledger must extend
-	Progress  func(done int64) // records read so far
-	FileDone  func(done, total int)
-	TSARoots  *x509.CertPool // trusted TSA roots; nil: tokens are checked but their TSA is not known to be trusted
-	Witnesses []string       // verifier keys of witnesses whose cosignatures to check
+	Since    []byte           // an earlier checkpoint note the ledger must extend
+	Progress func(done int64) // records read so far
+	FileDone func(done, total int)
+	// Trust is what the verifier trusts (LoadTrust); nil trusts nothing:
+	// tokens and cosignatures are checked but reported as unchecked.
+	Trust *Trust
 }
 
 // VerifyReport describes a book that verified.
 type VerifyReport struct {
 	Ledger *ledger.VerifyReport
+	Rules  *RuleBook // what the signed records say: keys, their holders, assets
 	Assets int
 	Files  int   // distinct stored files re-hashed
 	Bytes  int64 // their total size
@@ -34,6 +32,11 @@ type VerifyReport struct {
 
 	Times        []TrustedTime // from the stored timestamp tokens, by checkpoint size
 	Cosignatures []CheckedCosignature
+	Pending      []int64 // checkpoints still waiting for a timestamp (an unreachable TSA)
+	// Pinned says whether the ledger's checkpoints are signed by keys the
+	// verifier pinned (Trust.Keys) or rotated from them; false when none is
+	// pinned for this ledger.
+	Pinned bool
 }
 
 // CheckedCosignature is a stored witness cosignature and what verification found.
@@ -41,177 +44,237 @@ type CheckedCosignature struct {
 	Size    int64
 	Witness string
 	Time    time.Time // the time the witness states, if checked
-	Checked bool      // false: no configured key for this witness
+	Checked bool      // false: the verifier trusts no key of this witness
+	Anchor  Anchor    // where the witness key came from, if checked
 }
 
-// Verify checks the ledger (every record, the tree, the checkpoints and opts.Since),
-// then the domain rules on every record: it is a step this version reads, its key
-// was introduced by an identity record, its asset exists. Then it re-hashes every
-// stored file a step names. The first problem is returned as a *ledger.VerifyError.
+// Verify checks the ledger (every record, the tree, the checkpoints and
+// opts.Since), and feeds every record through a rule book (the domain's rules:
+// strict steps, keys introduced and not retired, assets created before use).
+// Then it checks the attestations against the verifier's trust, re-hashes every
+// stored file a step names, and compares the cache with the signed records. The
+// first problem is returned as a *ledger.VerifyError.
 func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
-	rep := &VerifyReport{Steps: map[string]int{}}
-	keys := map[string]bool{}
-	retired := map[string]int64{} // key -> the rotation record that retired it
-	assets := map[string]bool{}
-	files := map[string]fileUse{}
+	trust := opts.Trust
+	if trust == nil {
+		trust = &Trust{}
+	}
+	rb := NewRuleBook()
+	rep := &VerifyReport{Rules: rb, Steps: map[string]int{}}
+	stamps, err := b.attestedSizes()
+	if err != nil {
+		return nil, err
+	}
+	lastTime := map[int64]time.Time{} // the time of the last record below each attested size
 	check := func(r *ledger.Record) error {
-		s, err := DecodeStep(r.Payload)
+		s, err := rb.Apply(r)
 		if err != nil {
 			return err
 		}
-		if at, ok := retired[string(r.Key)]; ok {
-			return fmt.Errorf("signed by key %s, which record %d retired (key rotation)", ledger.KeyID(r.Key), at)
-		}
-		if s.Kind == KindRotate {
-			if !keys[string(r.Key)] {
-				return fmt.Errorf("key rotation signed by key %s, which no identity record introduced", ledger.KeyID(r.Key))
-			}
-			k, cert, err := introducedKey(s)
-			if err != nil {
-				return err
-			}
-			if bytes.Equal(k, r.Key) {
-				return fmt.Errorf("key rotation to the key that signs it")
-			}
-			if err := CheckBinding(cert, k); err != nil {
-				return err
-			}
-			keys[string(k)] = true
-			retired[string(r.Key)] = r.Seq
-		} else if s.Kind == KindIdentity {
-			k, err := base64.StdEncoding.DecodeString(s.Key)
-			if err != nil || len(k) != ed25519.PublicKeySize {
-				return fmt.Errorf("identity record has an invalid key")
-			}
-			// An identity is introduced by its own key: the record proves possession.
-			if !bytes.Equal(k, r.Key) {
-				return fmt.Errorf("identity record for %q is signed by another key (%s)", s.Name, ledger.KeyID(r.Key))
-			}
-			der, err := base64.StdEncoding.DecodeString(s.Cert)
-			if err != nil {
-				return fmt.Errorf("identity record has an invalid certificate")
-			}
-			cert, err := x509.ParseCertificate(der)
-			if err != nil {
-				return fmt.Errorf("identity record has an invalid certificate: %v", err)
-			}
-			if err := CheckBinding(cert, k); err != nil {
-				return err
-			}
-			keys[string(k)] = true
-		} else if !keys[string(r.Key)] {
-			return fmt.Errorf("signed by key %s, which no identity record introduced", ledger.KeyID(r.Key))
-		}
-		switch s.Kind {
-		case KindIdentity, KindRotate:
-		case KindAsset:
-			if assets[s.Asset] {
-				return fmt.Errorf("asset %q is created a second time", s.Asset)
-			}
-			assets[s.Asset] = true
-		default:
-			if !assets[s.Asset] {
-				return fmt.Errorf("step for asset %q, which no earlier record created", s.Asset)
-			}
-		}
-		for _, f := range s.Files() {
-			if _, ok := files[f.SHA256]; !ok {
-				files[f.SHA256] = fileUse{f, r.Seq}
-			}
+		if stamps[r.Seq+1] {
+			lastTime[r.Seq+1] = r.Time
 		}
 		rep.Steps[s.Kind]++
 		return nil
 	}
-	lr, err := b.Ledger.Verify(ledger.VerifyOptions{Since: opts.Since, Progress: opts.Progress, CheckRecord: check})
+	lr, err := b.Ledger.Verify(ledger.VerifyOptions{Since: opts.Since, Progress: opts.Progress, CheckRecord: check, CheckpointSigners: rb.CheckpointSigners})
+	if ve, ok := err.(*ledger.VerifyError); ok && ve.Checkpoint != nil {
+		ve.Problem += rb.whyNotSigner(ve.Checkpoint)
+	}
 	if err != nil {
 		return nil, err
 	}
 	rep.Ledger = lr
-	// A key retired by a rotation at record R may have signed checkpoints of up
-	// to R+1 records (the rotation itself being the last), never a later one.
-	for _, c := range lr.Checkpoints {
-		for k, at := range retired {
-			if c.Size > at+1 {
-				if _, err := ledger.OpenCheckpoint(c.Note, ed25519.PublicKey(k)); err == nil {
-					return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the stored checkpoint of %d records is signed by key %s, which record %d retired (key rotation)", c.Size, ledger.KeyID(ed25519.PublicKey(k)), at)}
-				}
-			}
+	rep.Assets = len(rb.Assets())
+	if rep.Pinned, err = checkPinned(rb, trust, lr); err != nil {
+		return nil, err
+	}
+	if rep.Times, err = b.verifyTimestamps(trust.TSA, lastTime); err != nil {
+		return nil, err
+	}
+	if rep.Cosignatures, err = b.verifyCosignatures(trust, lastTime); err != nil {
+		return nil, err
+	}
+	// Checkpoints wait for a timestamp only where a TSA is set to give one.
+	if cfg, err := ReadConfig(b.Dir); err == nil && cfg.TSA != nil && cfg.TSA.URL != "" {
+		if rep.Pending, err = b.PendingTimestamps(); err != nil {
+			return nil, err
 		}
 	}
-	rep.Assets = len(assets)
-	if rep.Times, err = b.verifyTimestamps(opts.TSARoots); err != nil {
-		return nil, err
-	}
-	if rep.Cosignatures, err = b.verifyCosignatures(opts.Witnesses); err != nil {
-		return nil, err
-	}
-	uses := make([]fileUse, 0, len(files))
-	for _, u := range files {
-		uses = append(uses, u)
-	}
-	sort.Slice(uses, func(i, j int) bool { return uses[i].seq < uses[j].seq })
+	uses := rb.Files()
 	for i, u := range uses {
-		if err := b.Files.Check(u.ref); err != nil {
-			return nil, &ledger.VerifyError{Seq: u.seq, Problem: err.Error()}
+		if err := b.Files.Check(u.Ref); err != nil {
+			return nil, &ledger.VerifyError{Seq: u.Seq, Problem: err.Error()}
 		}
 		rep.Files++
-		rep.Bytes += u.ref.Size
+		rep.Bytes += u.Ref.Size
 		if opts.FileDone != nil {
 			opts.FileDone(i+1, len(uses))
 		}
 	}
+	if err := b.checkCache(rb, lr.Size); err != nil {
+		return nil, err
+	}
 	return rep, nil
 }
 
-// introducedKey decodes the key and certificate a rotation step introduces.
-func introducedKey(s *Step) (ed25519.PublicKey, *x509.Certificate, error) {
-	k, err := base64.StdEncoding.DecodeString(s.Key)
-	if err != nil || len(k) != ed25519.PublicKeySize {
-		return nil, nil, fmt.Errorf("%s record has an invalid key", s.Kind)
+// checkPinned checks, when the verifier pinned keys for this ledger, that every
+// stored checkpoint is signed by a pinned key or one rotated from it.
+func checkPinned(rb *RuleBook, trust *Trust, lr *ledger.VerifyReport) (bool, error) {
+	pinned, err := trust.PinnedKeys(lr.Origin)
+	if err != nil || len(pinned) == 0 {
+		return false, err
 	}
-	der, err := base64.StdEncoding.DecodeString(s.Cert)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s record has an invalid certificate", s.Kind)
+	for _, c := range lr.Checkpoints {
+		ok := false
+		for _, k := range rb.CheckpointSigners(c.Size) {
+			if _, err := ledger.OpenCheckpoint(c.Note, k); err == nil && rb.DescendsFrom(k, pinned) {
+				ok = true
+			}
+		}
+		if !ok {
+			return false, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the checkpoint of %d records is not signed by a key you pinned (or one rotated from it)", c.Size)}
+		}
 	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s record has an invalid certificate: %v", s.Kind, err)
+	for _, k := range rb.Keys() {
+		if rb.DescendsFrom(k.Key, pinned) {
+			return true, nil
+		}
 	}
-	return k, cert, nil
+	return false, &ledger.VerifyError{Seq: -1, Problem: "no key of this ledger is a key you pinned, or rotated from one: it is not the ledger you expect"}
 }
 
-// verifyCosignatures checks each stored cosigned checkpoint against the configured
-// witness keys. A cosignature by a witness whose key is not configured is listed
-// as unchecked, never as valid.
-func (b *Book) verifyCosignatures(vkeys []string) ([]CheckedCosignature, error) {
+// attestedSizes lists the checkpoint sizes that have a timestamp token or a
+// cosignature: verification needs the time of each one's last record.
+func (b *Book) attestedSizes() (map[int64]bool, error) {
+	toks, err := b.Ledger.Timestamps()
+	if err != nil {
+		return nil, err
+	}
+	cos, err := b.Ledger.Cosignatures()
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]bool{}
+	for s := range toks {
+		out[s] = true
+	}
+	for _, c := range cos {
+		out[c.Size] = true
+	}
+	return out, nil
+}
+
+// CheckAttestedTime refuses a third party's time for a checkpoint that is
+// earlier than the last record the checkpoint covers, by that record's own
+// clock: a timestamp cannot prove that records existed before they were made.
+// Times are compared to the second (witness times have no fraction).
+func CheckAttestedTime(what string, at time.Time, size int64, last time.Time) error {
+	if at.Before(last.Truncate(time.Second)) {
+		return fmt.Errorf("%s on the checkpoint of %d records says %s, earlier than record %d (%s): a time before the records existed proves nothing, and this one is false",
+			what, size, at.UTC().Format(time.RFC3339), size-1, last.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// verifyCosignatures checks each stored cosigned checkpoint against the witness
+// keys the verifier trusts. A cosignature by a witness not trusted is listed as
+// unchecked, never as valid.
+func (b *Book) verifyCosignatures(trust *Trust, lastTime map[int64]time.Time) ([]CheckedCosignature, error) {
 	stored, err := b.Ledger.Cosignatures()
 	if err != nil {
 		return nil, err
 	}
-	verifiers := map[string]note.Verifier{}
-	for _, vk := range vkeys {
-		v, err := witness.NewVerifier(vk)
-		if err != nil {
-			return nil, fmt.Errorf("configured witness key %q: %v", vk, err)
-		}
-		verifiers[v.Name()] = v
-	}
 	var out []CheckedCosignature
 	for _, c := range stored {
 		cc := CheckedCosignature{Size: c.Size, Witness: c.Witness}
-		if v, ok := verifiers[c.Witness]; ok {
+		if a, ok := trust.Witness(c.Witness); ok {
+			v, _ := witness.NewVerifier(a.VKey) // LoadTrust parsed it
 			t, err := witness.CosignedAt(c.Note, v)
+			if err == nil {
+				err = CheckAttestedTime("witness "+c.Witness+"'s cosignature", t, c.Size, lastTime[c.Size])
+			}
 			if err != nil {
 				return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("cosignature of witness %s on the checkpoint of %d records: %v", c.Witness, c.Size, err)}
 			}
-			cc.Time, cc.Checked = t, true
+			cc.Time, cc.Checked, cc.Anchor = t, true, a
 		}
 		out = append(out, cc)
 	}
 	return out, nil
 }
 
-type fileUse struct {
-	ref FileRef
-	seq int64
+// checkCache compares the cache (index.json) with what the signed records say.
+// The cache only finds things; a cache that disagrees was changed by someone or
+// something, and must not be used.
+func (b *Book) checkCache(rb *RuleBook, size int64) error {
+	want := newIndex()
+	want.Size = size
+	for _, a := range rb.Assets() {
+		want.Assets[a.ID] = a
+	}
+	for _, k := range rb.Keys() {
+		hk := fmt.Sprintf("%x", []byte(k.Key))
+		want.Keys[hk] = k.Introduced
+		want.Names[hk] = k.Name
+		if k.Retired >= 0 {
+			if want.Retired == nil {
+				want.Retired = map[string]int64{}
+			}
+			want.Retired[hk] = k.Retired
+		}
+	}
+	have := *b.idx
+	want.Head = have.Head
+	if diff := indexDiff(&have, want); diff != "" {
+		return &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the cache %s disagrees with the signed records (%s). It is not evidence and nothing was printed from it; delete it and cairn rebuilds it from the ledger", b.indexPath(), diff)}
+	}
+	return nil
+}
+
+// indexDiff names the first difference between two caches, or "".
+func indexDiff(have, want *index) string {
+	enc := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	if have.Size != want.Size {
+		return fmt.Sprintf("it covers %d records, the ledger has %d", have.Size, want.Size)
+	}
+	ids := map[string]bool{}
+	for id := range have.Assets {
+		ids[id] = true
+	}
+	for id := range want.Assets {
+		ids[id] = true
+	}
+	sorted := make([]string, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	sort.Strings(sorted)
+	for _, id := range sorted {
+		h, w := have.Assets[id], want.Assets[id]
+		switch {
+		case h == nil:
+			return fmt.Sprintf("asset %q is missing from it", id)
+		case w == nil:
+			return fmt.Sprintf("it names asset %q, which no record creates", id)
+		case enc(h) != enc(w):
+			return fmt.Sprintf("asset %q: it says %s, the records say %s", id, enc(h), enc(w))
+		}
+	}
+	for _, f := range []struct {
+		name       string
+		have, want any
+	}{{"keys", have.Keys, want.Keys}, {"key holders", have.Names, want.Names}, {"retired keys", nonNil(have.Retired), nonNil(want.Retired)}} {
+		if !bytes.Equal([]byte(enc(f.have)), []byte(enc(f.want))) {
+			return fmt.Sprintf("its %s are %s, the records say %s", f.name, enc(f.have), enc(f.want))
+		}
+	}
+	return ""
+}
+
+func nonNil(m map[string]int64) map[string]int64 {
+	if m == nil {
+		return map[string]int64{}
+	}
+	return m
 }

@@ -11,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
@@ -98,6 +100,9 @@ type BundleRecord struct {
 	Proof []string `json:"proof"` // audit path, base64 hashes, from the leaf upward
 }
 
+// bundleShape is the JSON shape of a bundle, derived from Bundle's json tags.
+var bundleShape = strict.ShapeOf(reflect.TypeOf(Bundle{}))
+
 // Limits that keep ParseBundle's work proportional to a sane pack.
 const (
 	maxBundleSize     = 512 << 20
@@ -165,6 +170,11 @@ func parseBundle(data []byte) (*parsedBundle, error) {
 	if len(data) > maxBundleSize {
 		return nil, fmt.Errorf("bundle: %d bytes is larger than the limit of %d", len(data), maxBundleSize)
 	}
+	// One reading of the bytes: exact field names, none twice, no null, valid
+	// UTF-8 (FORMAT.md §7.3); then encoding/json can decode it safely.
+	if err := strict.Check(data, bundleShape); err != nil {
+		return nil, fmt.Errorf("bundle: %v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	bd := new(Bundle)
@@ -203,7 +213,7 @@ func parseBundle(data []byte) (*parsedBundle, error) {
 		return nil, errors.New("bundle: no keys")
 	}
 	for i, k := range bd.Keys {
-		if b, err := base64.StdEncoding.Strict().DecodeString(k.Ed25519); err != nil || len(b) != ed25519.PublicKeySize {
+		if b, err := strict.Base64(k.Ed25519); err != nil || len(b) != ed25519.PublicKeySize {
 			return nil, fmt.Errorf("bundle: keys[%d]: ed25519 is not a base64 Ed25519 public key", i)
 		}
 	}
@@ -224,7 +234,7 @@ func parseBundle(data []byte) (*parsedBundle, error) {
 		return nil, fmt.Errorf("bundle: %d TSA roots, more than the limit of %d", len(bd.TSARoots), maxTSARoots)
 	}
 	for i, r := range bd.TSARoots {
-		der, err := base64.StdEncoding.Strict().DecodeString(r)
+		der, err := strict.Base64(r)
 		if err != nil {
 			return nil, fmt.Errorf("bundle: tsa_roots[%d] is not base64", i)
 		}
@@ -258,18 +268,20 @@ func parseCheckpoints(in []BundleCheckpoint, anchor *ledger.Checkpoint) ([]*pars
 			return nil, fmt.Errorf("%s: consistency proof has %d hashes, at most %d are possible", where, len(bc.Consistency), maxConsistencyLen)
 		case len(bc.Cosignatures) > maxCosignatures:
 			return nil, fmt.Errorf("%s: %d cosignatures, more than the limit of %d", where, len(bc.Cosignatures), maxCosignatures)
+		case cp.Size == anchor.Size && bc.Timestamp == "" && len(bc.Cosignatures) == 0:
+			return nil, fmt.Errorf("%s: the anchor is listed without a timestamp or a cosignature", where)
 		}
 		last = cp.Size
 		p := &parsedCheckpoint{note: []byte(bc.Note), cp: cp, proof: make(tlog.TreeProof, len(bc.Consistency)), cosigs: bc.Cosignatures}
 		for j, h := range bc.Consistency {
-			b, err := base64.StdEncoding.Strict().DecodeString(h)
+			b, err := strict.Base64(h)
 			if err != nil || len(b) != tlog.HashSize {
 				return nil, fmt.Errorf("%s: consistency proof hash %d is not a base64 SHA-256 hash", where, j)
 			}
 			copy(p.proof[j][:], b)
 		}
 		if bc.Timestamp != "" {
-			if p.token, err = base64.StdEncoding.Strict().DecodeString(bc.Timestamp); err != nil {
+			if p.token, err = strict.Base64(bc.Timestamp); err != nil {
 				return nil, fmt.Errorf("%s: timestamp is not base64: %v", where, err)
 			}
 			if len(p.token) > rfc3161.MaxResponseSize {
@@ -296,7 +308,7 @@ func parseRecords(field string, in []BundleRecord) ([]*parsedRecord, error) {
 			return nil, fmt.Errorf("bundle: %s[%d]: index %d is not after the previous record's %d; records must be in ledger order", field, i, br.Index, last)
 		}
 		last = br.Index
-		entry, err := base64.StdEncoding.Strict().DecodeString(br.Entry)
+		entry, err := strict.Base64(br.Entry)
 		if err != nil {
 			return nil, fmt.Errorf("bundle: %s[%d] (index %d): entry is not base64: %v", field, i, br.Index, err)
 		}
@@ -305,18 +317,16 @@ func parseRecords(field string, in []BundleRecord) ([]*parsedRecord, error) {
 		}
 		p := &parsedRecord{index: br.Index, proof: make(tlog.RecordProof, len(br.Proof))}
 		for j, h := range br.Proof {
-			b, err := base64.StdEncoding.Strict().DecodeString(h)
+			b, err := strict.Base64(h)
 			if err != nil || len(b) != tlog.HashSize {
 				return nil, fmt.Errorf("bundle: %s[%d] (index %d): proof hash %d is not a base64 SHA-256 hash", field, i, br.Index, j)
 			}
 			copy(p.proof[j][:], b)
 		}
 		// A record that does not decode is a verification failure, named by
-		// Verify with its index, not a reason to refuse the whole bundle.
-		if p.rec, p.err = ledger.DecodeEntry(entry); p.err == nil {
-			p.step, p.err = evidence.DecodeStep(p.rec.Payload)
-		}
-		if p.rec == nil {
+		// Verify with its index, not a reason to refuse the whole bundle. Its
+		// step is read by the rule book, in ledger order.
+		if p.rec, p.err = ledger.DecodeEntry(entry); p.rec == nil {
 			p.rec = &ledger.Record{Seq: br.Index, Entry: entry}
 		}
 		out[i] = p
@@ -337,7 +347,8 @@ func BuildBundle(b *evidence.Book, asset string, cp *ledger.Checkpoint, signer e
 	return c.bundle(b, cp)
 }
 
-// collected is what one pass over the ledger finds for an asset.
+// collected is what one pass over the ledger finds for an asset, all of it
+// from signed records (evidence.ViewAsset), never from the cache.
 type collected struct {
 	info  *evidence.AssetInfo
 	steps []evidence.StepRecord
@@ -347,43 +358,35 @@ type collected struct {
 	names, emails map[string]string
 	signer        ed25519.PublicKey
 
-	// Every identity and rotation record of the ledger. Only those that
-	// introduce or retire a key the pack needs are copied into ids and rots.
-	allIDs, allRots []evidence.StepRecord
-	need            map[string]bool // keys the pack must show the introduction of
+	rules   *evidence.RuleBook
+	keyRecs map[int64]evidence.StepRecord // every identity and rotation record, by seq
+	need    map[string]bool               // keys the pack must show the introduction of
 	// attested are the stored checkpoints, up to the anchor, with a token or a
 	// cosignature; bundle fills it.
 	attested []BundleCheckpoint
 }
 
-// collect reads the ledger once, keeping the asset's records and the records
-// that introduce keys. Nothing else is kept: other assets must not reach the pack.
+// collect reads the ledger once through a rule book, keeping the asset's records
+// and the records that introduce keys. Nothing else is kept: other assets must
+// not reach the pack.
 func collect(b *evidence.Book, asset string, signer ed25519.PublicKey) (*collected, error) {
-	info, err := b.Asset(asset)
+	v, err := b.ViewAsset(asset)
 	if err != nil {
 		return nil, err
 	}
-	c := &collected{info: info, names: map[string]string{}, emails: map[string]string{}, signer: signer, need: map[string]bool{}}
-	err = b.Scan(0, func(sr evidence.StepRecord) error {
-		switch {
-		case sr.Step.Kind == evidence.KindIdentity:
-			// Only self-introduced identities bind a key (FORMAT.md §5.3).
-			if k, err := base64.StdEncoding.DecodeString(sr.Step.Key); err == nil && bytes.Equal(k, sr.Rec.Key) {
-				c.allIDs = append(c.allIDs, sr)
-			}
-		case sr.Step.Kind == evidence.KindRotate:
-			c.allRots = append(c.allRots, sr)
-		case sr.Step.Asset == asset:
-			c.steps = append(c.steps, sr)
-			c.need[string(sr.Rec.Key)] = true
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(c.steps) == 0 {
+	if len(v.Steps) == 0 {
 		return nil, fmt.Errorf("asset %s has no records", asset)
+	}
+	c := &collected{info: v.Info, steps: v.Steps, names: map[string]string{}, emails: map[string]string{}, signer: signer,
+		rules: v.Rules, keyRecs: map[int64]evidence.StepRecord{}, need: map[string]bool{}}
+	for _, sr := range v.KeyRecords {
+		c.keyRecs[sr.Rec.Seq] = sr
+	}
+	for _, k := range v.Rules.Keys() {
+		c.names[string(k.Key)], c.emails[string(k.Key)] = k.Name, k.Email
+	}
+	for _, sr := range c.steps {
+		c.need[string(sr.Rec.Key)] = true
 	}
 	c.need[string(signer)] = true
 	if err := c.resolve(); err != nil {
@@ -394,8 +397,8 @@ func collect(b *evidence.Book, asset string, signer ed25519.PublicKey) (*collect
 
 // rotatedKey is the key a rotation record introduces, or nil.
 func rotatedKey(sr evidence.StepRecord) ed25519.PublicKey {
-	k, err := base64.StdEncoding.DecodeString(sr.Step.Key)
-	if err != nil || len(k) != ed25519.PublicKeySize {
+	k, _, err := sr.Step.IntroducedKey()
+	if err != nil {
 		return nil
 	}
 	return k
@@ -404,61 +407,51 @@ func rotatedKey(sr evidence.StepRecord) ed25519.PublicKey {
 // resolve chooses the identity and rotation records the pack needs so that a
 // verifier can follow every needed key back to a self-introduced identity: a key
 // introduced by a rotation needs the rotation and, in turn, the key that signed
-// it. Every rotation signed by a needed key is included too, because it retired
-// that key: a pack must not hide that a key it relies on was retired.
+// it. The rotation that retired a needed key is included too: a pack must not
+// hide that a key it relies on was retired.
 func (c *collected) resolve() error {
 	for changed := true; changed; {
 		changed = false
-		for _, sr := range c.allRots {
-			if k := rotatedKey(sr); k != nil && c.need[string(k)] && !c.need[string(sr.Rec.Key)] {
-				c.need[string(sr.Rec.Key)] = true
+		for k := range c.need {
+			ks := c.rules.Key(ed25519.PublicKey(k))
+			if ks != nil && ks.IntroducedBy != nil && !c.need[string(ks.IntroducedBy)] {
+				c.need[string(ks.IntroducedBy)] = true
 				changed = true
 			}
 		}
 	}
-	c.ids, c.rots = nil, nil
-	introduced := map[string]bool{}
-	for _, sr := range c.allIDs {
-		if k := string(sr.Rec.Key); c.need[k] {
-			c.ids = append(c.ids, sr)
-			introduced[k] = true
-			c.names[k], c.emails[k] = sr.Step.Name, sr.Step.Email
-		}
-	}
-	for _, sr := range c.allRots {
-		k := rotatedKey(sr)
-		if !c.need[string(sr.Rec.Key)] || k == nil {
-			continue
-		}
-		c.rots = append(c.rots, sr)
-		introduced[string(k)] = true
-		if _, ok := c.names[string(k)]; !ok {
-			c.names[string(k)], c.emails[string(k)] = sr.Step.Name, sr.Step.Email
-		}
-	}
-	if !introduced[string(c.signer)] {
+	if c.rules.Key(c.signer) == nil {
 		return &evidence.InputError{Msg: fmt.Sprintf("your key %s has no identity record in this ledger, so a pack signed with it could not be tied to the ledger; record any step with this identity first (cairn note), or export with the identity of an author", ledger.KeyID(c.signer))}
 	}
+	seqs := map[int64]bool{}
 	for k := range c.need {
-		if !introduced[k] {
+		ks := c.rules.Key(ed25519.PublicKey(k))
+		if ks == nil {
 			return fmt.Errorf("the ledger has no identity or key rotation record for key %s, which signed records of %s or a checkpoint; run cairn verify", ledger.KeyID(ed25519.PublicKey(k)), c.info.ID)
+		}
+		seqs[ks.Introduced] = true
+		if ks.Retired >= 0 {
+			seqs[ks.Retired] = true
+		}
+	}
+	order := make([]int64, 0, len(seqs))
+	for seq := range seqs {
+		order = append(order, seq)
+	}
+	sort.Slice(order, func(i, j int) bool { return order[i] < order[j] })
+	c.ids, c.rots = nil, nil
+	for _, seq := range order {
+		sr, ok := c.keyRecs[seq]
+		if !ok {
+			return fmt.Errorf("record %d, which introduces or retires a key of the pack, is missing; run cairn verify", seq)
+		}
+		if sr.Step.Kind == evidence.KindRotate {
+			c.rots = append(c.rots, sr)
+		} else {
+			c.ids = append(c.ids, sr)
 		}
 	}
 	return nil
-}
-
-// ledgerKeys returns every key an identity or rotation record introduced.
-func (c *collected) ledgerKeys() []ed25519.PublicKey {
-	var out []ed25519.PublicKey
-	for _, sr := range c.allIDs {
-		out = append(out, sr.Rec.Key)
-	}
-	for _, sr := range c.allRots {
-		if k := rotatedKey(sr); k != nil {
-			out = append(out, k)
-		}
-	}
-	return out
 }
 
 // gatherAttested collects the stored checkpoints up to cp, each with a consistency
@@ -545,14 +538,13 @@ func (c *collected) gatherAttested(b *evidence.Book, cp *ledger.Checkpoint) erro
 	}
 	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
 	c.attested = c.attested[:0]
-	all := c.ledgerKeys()
 	for _, s := range sizes {
 		bc := bySize[s]
 		c.attested = append(c.attested, *bc)
 		// The pack must carry the introduction of a key that signed the note, so
 		// that the verifier can check the signature. Prefer the pack's own keys.
 		var signer ed25519.PublicKey
-		for _, k := range all {
+		for _, k := range c.rules.CheckpointSigners(s) {
 			if _, err := ledger.OpenCheckpoint([]byte(bc.Note), k); err == nil {
 				signer = k
 				if c.need[string(k)] {
@@ -674,7 +666,7 @@ func mergeSteps(a, b []evidence.StepRecord) []evidence.StepRecord {
 
 // identityCert returns the certificate of an identity step, or nil.
 func identityCert(s *evidence.Step) *x509.Certificate {
-	der, err := base64.StdEncoding.Strict().DecodeString(s.Cert)
+	der, err := strict.Base64(s.Cert)
 	if err != nil {
 		return nil
 	}

@@ -132,10 +132,11 @@ type c2paLedgerRef struct {
 // of its last final step. It anchors to a checkpoint as Export does (signed with
 // key and stored if none covers the ledger).
 func C2PA(b *evidence.Book, key ed25519.PrivateKey, asset string, opts C2PAOptions) (*C2PADefinition, error) {
-	steps, _, err := b.AssetSteps(asset)
+	v, err := b.ViewAsset(asset)
 	if err != nil {
 		return nil, err
 	}
+	steps := v.Steps
 	var final *evidence.StepRecord
 	for i := range steps {
 		if steps[i].Step.Kind == evidence.KindFinal && steps[i].Step.File != nil {
@@ -306,12 +307,8 @@ func C2PA(b *evidence.Book, key ed25519.PrivateKey, asset string, opts C2PAOptio
 		actions = append(actions[len(actions)-1:], actions[:len(actions)-1]...)
 	}
 
-	info, err := b.Asset(asset)
-	if err != nil {
-		return nil, err
-	}
 	use := "notAllowed"
-	if info.TDM == "allowed" {
+	if v.Info.TDM == "allowed" {
 		use = "allowed"
 	}
 	tdm := func(prefix string) map[string]any {

@@ -31,20 +31,29 @@ type Options struct {
 	// WithFiles embeds every stored file the asset's steps refer to, named by
 	// its SHA-256 and an extension for its type.
 	WithFiles bool
+	// Now is the clock that dates the pack (its signing time, its creation
+	// date, its cover); nil: time.Now. Tests fix it to compare two exports.
+	Now func() time.Time
 }
 
 // Export returns the signed evidence pack of asset, signed by id. It anchors the
 // pack to a checkpoint of the whole ledger (see Anchor), which it may store.
 //
-// The result depends only on the ledger, the stored files and id, except for
-// the signature value inside /Contents (ECDSA is randomised): exporting the
-// same state twice gives the same bytes elsewhere.
+// The pack is dated when it is made: the PDF's signing time, its creation date
+// and its cover say so (the exporter's clock); each record keeps its own time.
+// Given the same clock reading, exporting the same state twice gives the same
+// bytes except for the signature value inside /Contents (ECDSA is randomised).
 func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options) ([]byte, error) {
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	t := now().UTC().Truncate(time.Second)
 	c, err := collect(b, asset, id.Public())
 	if err != nil {
 		return nil, err
 	}
-	cp, err := anchor(b, id.Key, c.ledgerKeys)
+	cp, err := anchor(b, id.Key, c.rules)
 	if err != nil {
 		return nil, err
 	}
@@ -52,25 +61,11 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	// One time for every date in the file, taken from the ledger so that the
-	// output is reproducible: the asset's last record, or the signer's identity
-	// record if that is later (a certificate must exist before it signs).
-	t := c.steps[len(c.steps)-1].Rec.Time
-	for _, sr := range c.ids {
-		if sr.Rec.Key.Equal(id.Public()) && sr.Rec.Time.After(t) {
-			t = sr.Rec.Time
-		}
-	}
-	for _, sr := range c.rots {
-		if rotatedKey(sr).Equal(id.Public()) && sr.Rec.Time.After(t) {
-			t = sr.Rec.Time
-		}
-	}
-	t = t.UTC().Truncate(time.Second)
 
 	// The pack states what the attestations prove, so it checks them as
-	// verify-pack would, with the TSA roots and witness keys this ledger is
-	// configured to trust. A pack that would not verify is not written.
+	// verify-pack would, with the exporter's trust: their own settings, and the
+	// ledger's (reported as not independent). A pack that would not verify is
+	// not written.
 	self, err := selfCheck(b, bd, id.Cert)
 	if err != nil {
 		return nil, err
@@ -123,26 +118,13 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 // kept even if another author signed it: storing a new note for that size would
 // replace the exact bytes the attestation is over.
 func Anchor(b *evidence.Book, key ed25519.PrivateKey) (*ledger.Checkpoint, error) {
-	return anchor(b, key, func() []ed25519.PublicKey {
-		var keys []ed25519.PublicKey
-		b.Scan(0, func(sr evidence.StepRecord) error {
-			switch sr.Step.Kind {
-			case evidence.KindIdentity:
-				keys = append(keys, sr.Rec.Key)
-			case evidence.KindRotate:
-				if k := rotatedKey(sr); k != nil {
-					keys = append(keys, k)
-				}
-			}
-			return nil
-		})
-		return keys
-	})
+	return anchor(b, key, nil)
 }
 
-// anchor is Anchor with the ledger's keys given by a function, called only when
-// a stored, attested checkpoint signed by someone else must be checked.
-func anchor(b *evidence.Book, key ed25519.PrivateKey, ledgerKeys func() []ed25519.PublicKey) (*ledger.Checkpoint, error) {
+// anchor is Anchor with the ledger's rule book, if the caller has one; it is
+// needed only when a stored, attested checkpoint signed by someone else must be
+// checked, and read then if rules is nil.
+func anchor(b *evidence.Book, key ed25519.PrivateKey, rules *evidence.RuleBook) (*ledger.Checkpoint, error) {
 	pub := key.Public().(ed25519.PublicKey)
 	size := b.Ledger.Size()
 	if note, err := b.Ledger.CheckpointAt(size); err == nil {
@@ -161,7 +143,12 @@ func anchor(b *evidence.Book, key ed25519.PrivateKey, ledgerKeys func() []ed2551
 			return nil, err
 		}
 		if attested {
-			if cp, err := ledger.OpenCheckpoint(note, ledgerKeys()...); ok(cp, err) {
+			if rules == nil {
+				if rules, err = b.Rules(); err != nil {
+					return nil, err
+				}
+			}
+			if cp, err := ledger.OpenCheckpoint(note, rules.CheckpointSigners(size)...); ok(cp, err) {
 				return cp, nil
 			}
 		}
@@ -194,16 +181,12 @@ func isAttested(b *evidence.Book, size int64) (bool, error) {
 // selfCheck verifies the bundle as verify-pack will, with the book's configured
 // TSA roots and witness keys, and returns the report.
 func selfCheck(b *evidence.Book, bd *Bundle, cert *x509.Certificate) (*Report, error) {
-	cfg, err := evidence.ReadConfig(b.Dir)
+	trust, err := evidence.LoadTrust(evidence.TrustFlags{}, b.Dir)
 	if err != nil {
-		return nil, err
-	}
-	roots, err := b.TSARoots(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("the configured TSA roots: %w", err)
+		return nil, fmt.Errorf("the exporter's trust settings: %w", err)
 	}
 	rep := &Report{}
-	verifyBundle(rep, bd.Encode(), cert, nil, VerifyOptions{TSARoots: roots, Witnesses: cfg.Witnesses})
+	verifyBundle(rep, bd.Encode(), cert, nil, VerifyOptions{Trust: trust})
 	if err := rep.err(); err != nil {
 		return nil, fmt.Errorf("the pack would not verify (run cairn verify): %w", err)
 	}

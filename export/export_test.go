@@ -10,9 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/transparency-dev/merkle/proof"
 	"github.com/transparency-dev/merkle/rfc6962"
@@ -267,8 +269,10 @@ func mustRead(t *testing.T, path string) []byte {
 // only inside the signature value.
 func TestReproducible(t *testing.T) {
 	f := newFixture(t)
-	a := f.export(t, Options{WithFiles: true})
-	b := f.export(t, Options{WithFiles: true})
+	at := time.Now()
+	clock := func() time.Time { return at }
+	a := f.export(t, Options{WithFiles: true, Now: clock})
+	b := f.export(t, Options{WithFiles: true, Now: clock})
 	if len(a) != len(b) {
 		t.Fatalf("two exports are %d and %d bytes long", len(a), len(b))
 	}
@@ -282,6 +286,52 @@ func TestReproducible(t *testing.T) {
 	}
 	if bytes.Equal(a, b) {
 		t.Log("the signatures are equal too (unexpected for ECDSA, harmless)")
+	}
+}
+
+// TestPackDatedWhenMade checks that the pack says when it was made, not when its
+// last record was: pdfsig's signing time, the PDF's creation date and the
+// cover all carry the time of the export.
+func TestPackDatedWhenMade(t *testing.T) {
+	f := newFixture(t)
+	later := time.Now().Add(90 * time.Minute).UTC().Truncate(time.Second)
+	pdf := f.export(t, Options{Now: func() time.Time { return later }})
+	path := writeTemp(t, "pack.pdf", pdf)
+	out := run(t, "pdfsig", path)
+	m := regexp.MustCompile(`Signing Time: (.*)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("pdfsig shows no signing time:\n%s", out)
+	}
+	signed, err := time.Parse("Jan 02 2006 15:04:05", strings.TrimSpace(m[1]))
+	if err != nil {
+		t.Fatalf("pdfsig signing time %q: %v", m[1], err)
+	}
+	// pdfsig prints local time; allow the zone offset of any time zone.
+	if d := signed.Sub(later); d < -14*time.Hour || d > 14*time.Hour || signed.Minute() != later.Minute() || signed.Second() != later.Second() {
+		t.Errorf("pdfsig signing time %s, want the export time %s", signed, later)
+	}
+	// With the real clock: pdfsig's signing time (local time) is at or after
+	// the start of the export.
+	start := time.Now().Truncate(time.Second)
+	now := writeTemp(t, "now.pdf", f.export(t, Options{}))
+	m = regexp.MustCompile(`Signing Time: (.*)`).FindStringSubmatch(run(t, "pdfsig", now))
+	if m == nil {
+		t.Fatal("pdfsig shows no signing time")
+	}
+	if at, err := time.ParseInLocation("Jan 02 2006 15:04:05", strings.TrimSpace(m[1]), time.Local); err != nil || at.Before(start) {
+		t.Errorf("pdfsig signing time %q (%v) is before the export started (%s)", m[1], err, start)
+	}
+	info := run(t, "pdfinfo", path)
+	if !strings.Contains(info, "CreationDate:") {
+		t.Fatalf("pdfinfo shows no creation date:\n%s", info)
+	}
+	text := strings.Join(strings.Fields(run(t, "pdftotext", "-layout", "-enc", "UTF-8", "-l", "1", path, "-")), " ")
+	if want := "Exported " + later.Format("2006-01-02 15:04:05 UTC"); !strings.Contains(text, want) {
+		t.Errorf("the cover does not say %q:\n%s", want, text)
+	}
+	last := f.book.Ledger.Last().Time.UTC().Format("2006-01-02 15:04:05")
+	if strings.Contains(text, "Exported "+last) && last != later.Format("2006-01-02 15:04:05") {
+		t.Errorf("the cover dates the export by the last record (%s)", last)
 	}
 }
 

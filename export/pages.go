@@ -33,6 +33,7 @@ func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, s
 	}()
 	pics := loadPictures(b.Files, picturesWanted(c))
 	d := newDoc(c.info.ID, pics, t)
+	d.exported = t
 	acc := evidence.NewAccount(c.info.ID, c.steps)
 	d.cover(c, acc, cp, self, opts)
 	d.human(c, acc)
@@ -101,7 +102,15 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 		}
 	}
 	d.field("Author(s)", strings.Join(authors, "\n"))
+	for _, nc := range c.rules.NameClashes() {
+		var keys []string
+		for _, k := range nc.Keys {
+			keys = append(keys, k.ID())
+		}
+		d.field("Warning", fmt.Sprintf("%d different keys are named %q (keys %s). They may be different people: each step names its key.", len(nc.Keys), nc.Name, strings.Join(keys, ", ")))
+	}
 	d.field("Period covered", fmt.Sprintf("%s to %s (%d steps)", acc.First.Format(dateTime), acc.Last.Format(dateTime), acc.Steps))
+	d.field("Exported", d.exported.Format(dateTime)+" (by the exporter's clock; each record keeps its own time)")
 	d.field("Exported and signed by", c.authorLine(c.signer))
 	d.fieldStyle("Anchored to checkpoint", fmt.Sprintf("%s\nsize %d records\nroot %s", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
 	label, text := coverTime(c, self)

@@ -39,6 +39,7 @@ type doc struct {
 	// fonts cannot show; the footer then says where the exact text is.
 	replacedOnPage bool
 	replacedAny    bool
+	exported       time.Time // when the pack is made
 }
 
 func newDoc(asset string, pics *pictures, t time.Time) *doc {

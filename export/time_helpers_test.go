@@ -117,3 +117,16 @@ func newTimeFixture(t testing.TB) *timeFixture {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o644) }
+
+// trustOf is a verifier's trust: roots (nil: none) and witness keys, given as
+// if on the command line.
+func trustOf(roots *x509.CertPool, witnesses ...string) *evidence.Trust {
+	t := &evidence.Trust{}
+	if roots != nil {
+		t.TSA = &evidence.Roots{Pool: roots, Anchor: evidence.Anchor{Source: "--tsa-roots (test)", Independent: true}}
+	}
+	for _, w := range witnesses {
+		t.Witnesses = append(t.Witnesses, evidence.Anchor{VKey: w, Source: "--witness", Independent: true})
+	}
+	return t
+}

@@ -2,13 +2,17 @@ package export
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
+	"github.com/cairn-ledger/cairn/internal/testtsa"
+	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
 
 // packBundle returns the evidence.json embedded in a pack.
@@ -81,18 +85,18 @@ func TestPackCarriesTimeWitnessRotation(t *testing.T) {
 	}
 
 	// With the right root the TSA is checked; with another it fails.
-	rep, err = VerifyPackWith(pdf, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+	rep, err = VerifyPackWith(pdf, VerifyOptions{Trust: trustOf(f.tsa.pool(), f.wvkey)})
 	if err != nil {
 		t.Fatalf("VerifyPackWith(right root, witness key): %v", err)
 	}
-	if c := findCheck(rep, "timestamps"); !strings.Contains(c.Detail, "checked against the given roots") {
+	if c := findCheck(rep, "timestamps"); !strings.Contains(c.Detail, "checked against the roots from") {
 		t.Errorf("timestamps check: %q", c.Detail)
 	}
 	if !rep.Times[0].TSAChecked || rep.Times[0].Witness != f.wname || rep.Times[0].WitnessTime.IsZero() {
 		t.Errorf("record 0 with roots and witness key: %+v", rep.Times[0])
 	}
 	other := newTestTSA(t, "another TSA")
-	rep, err = VerifyPackWith(pdf, VerifyOptions{TSARoots: other.pool()})
+	rep, err = VerifyPackWith(pdf, VerifyOptions{Trust: trustOf(other.pool())})
 	if err == nil {
 		t.Fatal("a pack verified against roots its TSA does not chain to")
 	}
@@ -101,7 +105,7 @@ func TestPackCarriesTimeWitnessRotation(t *testing.T) {
 	}
 	// A witness key of the right name but another key does not verify.
 	wrong := newTimeFixture(t).wvkey
-	if _, err := VerifyPackWith(pdf, VerifyOptions{Witnesses: []string{wrong}}); err == nil || !strings.Contains(err.Error(), "cosignatures") {
+	if _, err := VerifyPackWith(pdf, VerifyOptions{Trust: trustOf(nil, wrong)}); err == nil || !strings.Contains(err.Error(), "cosignatures") {
 		t.Errorf("another witness key of the same name: %v", err)
 	}
 
@@ -156,7 +160,7 @@ func TestPackTimeTamper(t *testing.T) {
 		}
 		edit(&bd)
 		rep := &Report{}
-		verifyBundle(rep, bd.Encode(), f.id.Cert, nil, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+		verifyBundle(rep, bd.Encode(), f.id.Cert, nil, VerifyOptions{Trust: trustOf(f.tsa.pool(), f.wvkey)})
 		c := findCheck(rep, failing)
 		if rep.OK() || c == nil || c.OK {
 			t.Errorf("%s: want check %q to fail; checks: %+v", name, failing, rep.Checks)
@@ -164,7 +168,7 @@ func TestPackTimeTamper(t *testing.T) {
 	}
 	// Unaltered, the inner check passes: the failures below are the edits'.
 	rep := &Report{}
-	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{TSARoots: f.tsa.pool(), Witnesses: []string{f.wvkey}})
+	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{Trust: trustOf(f.tsa.pool(), f.wvkey)})
 	if !rep.OK() {
 		t.Fatalf("unaltered bundle: %+v", rep.Checks)
 	}
@@ -212,20 +216,19 @@ func TestPackTimeTamper(t *testing.T) {
 	if bd.Rotations[0].Index != f.rotation {
 		t.Fatalf("rotation at %d, want %d", bd.Rotations[0].Index, f.rotation)
 	}
-	pb, err := parseBundle(good)
-	if err != nil {
-		t.Fatal(err)
+	// The rule book's key states, after the pack's records.
+	rep = &Report{}
+	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{})
+	old := rep.Rules.Key(f.oldID.Public())
+	if old == nil || old.Retired != f.rotation {
+		t.Fatalf("old key state %+v, want retired by record %d", old, f.rotation)
 	}
-	keys := map[string]*keyState{string(f.oldID.Public()): {introduced: 0, retired: 3}}
-	if keys[string(f.oldID.Public())].usableAt(pb.recs[len(pb.recs)-1].index) {
-		t.Error("a key retired at record 3 is usable after it")
+	if old.InUseAt(f.rotation+1) || !old.InUseAt(f.rotation) || old.InUseAt(0) {
+		t.Error("a key may sign only after its introduction, up to and including its retiring rotation")
 	}
-	if !keys[string(f.oldID.Public())].usableAt(2) || keys[string(f.oldID.Public())].usableAt(0) {
-		t.Error("a key is usable only after its introduction and before its retirement")
-	}
-	// A checkpoint of 3 records ends just before the rotation at record 3: the
-	// old key may sign it, not a checkpoint of 4.
-	if ks := keys[string(f.oldID.Public())]; !ks.signsCheckpoint(3) || ks.signsCheckpoint(4) || ks.signsCheckpoint(0) {
+	// A checkpoint whose last record is the rotation may be signed by the old
+	// key (it vouches for the handover); a larger one may not.
+	if !old.MaySignCheckpoint(f.rotation+1) || old.MaySignCheckpoint(f.rotation+2) || old.MaySignCheckpoint(0) {
 		t.Error("a key signs checkpoints from its introduction up to and including its retiring rotation")
 	}
 
@@ -248,5 +251,86 @@ func TestReadsV1Bundle(t *testing.T) {
 	}
 	if c := findCheck(rep, "timestamps"); c == nil || !strings.Contains(c.Detail, "ledger's own clock") {
 		t.Errorf("without tokens the report must say the times are the ledger's clock: %+v", c)
+	}
+}
+
+// TestBackdatedToken: a token whose time is before the records it covers (an
+// attacker's own TSA, its root trusted by the verifier) fails verify-pack.
+func TestBackdatedToken(t *testing.T) {
+	f := newFixture(t)
+	tsa, err := testtsa.StartAt("backdating TSA", func() time.Time { return time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsa.Close()
+	cp, err := f.book.Ledger.SignCheckpoint(f.id.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := rfc3161.Fetch(context.Background(), tsa.URL, cp.Note, nil, tsa.Roots())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.book.Ledger.PutTimestamp(cp.Size, tok.Response); err != nil {
+		t.Fatal(err)
+	}
+	// Export refuses to write a pack that would say so.
+	if _, err := Export(f.book, f.id, "poster", Options{}); err == nil || !strings.Contains(err.Error(), "earlier than record") {
+		t.Fatalf("export with a backdated token: %v", err)
+	}
+	bd, err := BuildBundle(f.book, "poster", cp, f.id.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, trust := range []*evidence.Trust{nil, trustOf(tsa.Roots())} {
+		rep := &Report{}
+		verifyBundle(rep, bd.Encode(), f.id.Cert, nil, VerifyOptions{Trust: trust})
+		c := findCheck(rep, "timestamps")
+		if rep.OK() || c == nil || c.OK || !strings.Contains(c.Detail, "2020-01-01") || !strings.Contains(c.Detail, "earlier than record") {
+			t.Errorf("trust %v: a backdated token passed: %+v", trust != nil, c)
+		}
+		for _, rt := range rep.Times {
+			if !rt.NoLaterThan.IsZero() {
+				t.Errorf("record %d is dated by the backdated token: %v", rt.Index, rt.NoLaterThan)
+			}
+		}
+	}
+}
+
+// TestBundleReadStrictly: the bundle has one reading (FORMAT.md §7.3): a field
+// name in another case, a field given twice, or a line break inside base64 is
+// refused, though encoding/json and Go's base64 would take them.
+func TestBundleReadStrictly(t *testing.T) {
+	f := newFixture(t)
+	good := packBundle(t, f.export(t, Options{}))
+	rep := &Report{}
+	verifyBundle(rep, good, f.id.Cert, nil, VerifyOptions{})
+	if !rep.OK() {
+		t.Fatalf("unaltered bundle: %+v", rep.Checks)
+	}
+	var bd Bundle
+	json.Unmarshal(good, &bd)
+	entry := bd.Records[0].Entry
+	for _, c := range []struct {
+		name, old, new, want string
+	}{
+		{"Origin", `"origin":`, `"Origin":`, `unknown field "Origin"`},
+		{"asset twice", `"asset": "poster",`, `"asset": "poster", "asset": "poster",`, `"asset" appears twice`},
+		{"null", `"tsa_roots"`, `"tsa_roots": null, "x"`, ``},
+		{"newline in base64", entry, entry[:20] + `\n` + entry[20:], `white space`},
+	} {
+		bad := bytes.Replace(good, []byte(c.old), []byte(c.new), 1)
+		if bytes.Equal(bad, good) {
+			if c.want == "" {
+				continue // the field is absent in this bundle
+			}
+			t.Fatalf("%s: nothing replaced", c.name)
+		}
+		rep := &Report{}
+		verifyBundle(rep, bad, f.id.Cert, nil, VerifyOptions{})
+		ch := findCheck(rep, "evidence bundle")
+		if rep.OK() || ch == nil || ch.OK || !strings.Contains(ch.Detail, c.want) {
+			t.Errorf("%s: evidence bundle check %+v, want a failure saying %q", c.name, ch, c.want)
+		}
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/cairn-ledger/cairn/evidence"
@@ -46,6 +45,14 @@ type Report struct {
 	Files      int                   `json:"files"` // embedded stored files, each verified
 	Bundle     *Bundle               `json:"-"`
 	Steps      []evidence.StepRecord `json:"-"` // the asset's records, decoded, once verified
+	Rules      *evidence.RuleBook    `json:"-"` // what the pack's signed records say of keys
+	// Authors are the keys that signed the asset's records; Exporter the key
+	// the PDF is signed with. Warnings are not failures: a name given to two
+	// people, say.
+	Authors  []KeyReport `json:"authors,omitempty"`
+	Exporter *KeyReport  `json:"exporter,omitempty"`
+	Pinned   bool        `json:"pinned"` // the anchor is signed by a key the verifier pinned
+	Warnings []string    `json:"warnings,omitempty"`
 
 	// Attested are the bundle's attested checkpoints and what was found about
 	// each; Times says, for every record of the pack, the earliest time a
@@ -71,8 +78,10 @@ type TokenCheck struct {
 	TSA  string    `json:"tsa"`
 	// Checked reports that the TSA chains to roots the verifier trusts. When it
 	// is false the token is sound and over the right bytes, but anyone could have
-	// made it: the time is not a trusted time.
-	Checked bool `json:"checked"`
+	// made it: the time is not a trusted time. Anchor says where the roots came
+	// from (and whether that was independent of the pack).
+	Checked bool            `json:"checked"`
+	Anchor  evidence.Anchor `json:"anchor,omitzero"`
 	// PackRoot names a root listed in the bundle (tsa_roots) the token chains to,
 	// when the verifier gave none. It is the exporter's choice, not a proof.
 	PackRoot  string `json:"pack_root,omitempty"`
@@ -81,9 +90,10 @@ type TokenCheck struct {
 
 // A CosignatureCheck is a witness's cosignature of a checkpoint.
 type CosignatureCheck struct {
-	Witness string    `json:"witness"`
-	Time    time.Time `json:"time,omitzero"` // the time the witness states; only when Checked
-	Checked bool      `json:"checked"`       // false: no key for this witness was given
+	Witness string          `json:"witness"`
+	Time    time.Time       `json:"time,omitzero"` // the time the witness states; only when Checked
+	Checked bool            `json:"checked"`       // false: no key for this witness was given
+	Anchor  evidence.Anchor `json:"anchor,omitzero"`
 }
 
 // A RecordTime is what fixes the time of one record of the pack independently of
@@ -104,14 +114,25 @@ type RecordTime struct {
 	Witness     string    `json:"witness,omitempty"`
 }
 
+// A KeyReport names a key of the pack, by what its signed records say.
+type KeyReport struct {
+	Key        string `json:"key"` // ledger.KeyID
+	Name       string `json:"name"`
+	Email      string `json:"email,omitempty"`
+	Introduced int64  `json:"introduced_by_record"`
+}
+
+func keyReport(k *evidence.KeyState) KeyReport {
+	return KeyReport{Key: k.ID(), Name: k.Name, Email: k.Email, Introduced: k.Introduced}
+}
+
 // VerifyOptions says what, beyond the pack, a verifier trusts.
 type VerifyOptions struct {
-	// TSARoots are the roots a timestamp's TSA must chain to. Nil: tokens are
-	// checked for everything but trust, and reported as not checked.
-	TSARoots *x509.CertPool
-	// Witnesses are cosignature verifier keys (C2SP tlog-cosignature vkeys).
-	// A cosignature by a witness not listed is reported as present, unchecked.
-	Witnesses []string
+	// Trust holds the TSA roots timestamps must chain to, the witness keys
+	// whose cosignatures count, and pinned ledger keys (evidence.LoadTrust).
+	// Nil trusts nothing: tokens are checked for everything but their TSA, and
+	// cosignatures are reported as present, unchecked.
+	Trust *evidence.Trust
 }
 
 // OK reports whether every check passed.
@@ -213,27 +234,6 @@ func verifyPack(rep *Report, pdf []byte, opts VerifyOptions) {
 	verifyBundle(rep, data, sig.SignerCert, files, opts)
 }
 
-// keyState is what the pack's identity and rotation records say of one key.
-type keyState struct {
-	cert       *x509.Certificate // from the first record that introduced it
-	introduced int64             // index of that record
-	retired    int64             // index of the rotation that retired it; -1 if none
-}
-
-// signsCheckpoint reports whether the key may sign a checkpoint of size records:
-// introduced inside that tree and not retired inside it. The rotation that
-// retires a key may itself be the last record of the tree: the old key still
-// vouched for the tree up to it.
-func (k *keyState) signsCheckpoint(size int64) bool {
-	return k != nil && k.introduced < size && (k.retired < 0 || k.retired >= size)
-}
-
-// usableAt reports whether the key may sign at leaf index i: introduced by an
-// earlier record and not retired by one.
-func (k *keyState) usableAt(i int64) bool {
-	return k != nil && k.introduced < i && (k.retired < 0 || k.retired > i)
-}
-
 // verifyBundle checks the bundle of a pack whose PDF was signed with signer,
 // and the embedded files. It is separate from the PDF so that tests can check
 // altered bundles without re-signing them.
@@ -248,137 +248,78 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 	rep.Records, rep.Identities, rep.Rotations = len(recs), len(ids), len(rots)
 	rep.pass("evidence bundle", "%s: %d records of asset %s, %d identity records, %d key rotations, %d earlier checkpoints", bd.Format, len(recs), bd.Asset, len(ids), len(rots), len(pb.cps))
 
-	// 3. Identity records introduce their own key and carry a certificate;
-	// rotation records, signed by a key in use, introduce a new key and retire
-	// the signer. They are read in ledger order, as a verifier of the whole
-	// ledger would.
-	keys := map[string]*keyState{}
-	certs := map[string]ed25519.PublicKey{} // certificate DER -> the key it is bound to
-	var pubs []ed25519.PublicKey
-	introduce := func(k ed25519.PublicKey, cert *x509.Certificate, at int64) {
-		if _, ok := keys[string(k)]; !ok {
-			keys[string(k)] = &keyState{cert: cert, introduced: at, retired: -1}
-			pubs = append(pubs, k)
-		}
-		certs[string(cert.Raw)] = k
+	// 3–6. Identity records, rotations and the asset's records, in ledger
+	// order, through one rule book: the rules cairn verify applies to a whole
+	// ledger hold for the pack's records, since every record they depend on is
+	// in it.
+	rb := evidence.NewRuleBook()
+	rep.Rules = rb
+	list := map[*parsedRecord]string{}
+	for _, p := range ids {
+		list[p] = "identity records"
 	}
-	idOK, rotOK := true, true
-	isRot := map[*parsedRecord]bool{}
 	for _, p := range rots {
-		isRot[p] = true
+		list[p] = "key rotations"
 	}
-	for _, p := range mergeByIndex(ids, rots) {
-		if isRot[p] {
-			msg, k, cert := checkRotation(p, bd.Origin, keys)
-			if msg != "" {
-				rep.fail("key rotations", "record %d: %s", p.index, msg)
-				rotOK = false
-				continue
-			}
-			introduce(k, cert, p.index)
-			keys[string(p.rec.Key)].retired = p.index
+	for _, p := range recs {
+		list[p] = "records"
+	}
+	all := mergeByIndex(mergeByIndex(ids, rots), recs)
+	failed := map[string]bool{}
+	var steps []evidence.StepRecord
+	for _, p := range all {
+		if msg := p.apply(rb, bd, list[p]); msg != "" {
+			rep.fail(list[p], "record %d: %s", p.index, msg)
+			failed[list[p]] = true
 			continue
 		}
-		if msg := checkIdentity(p, bd.Origin); msg != "" {
-			rep.fail("identity records", "record %d: %s", p.index, msg)
-			idOK = false
-			continue
+		if list[p] == "records" {
+			steps = append(steps, evidence.StepRecord{Rec: p.rec, Step: p.step})
 		}
-		introduce(p.rec.Key, identityCert(p.step), p.index)
 	}
-	if idOK {
+	rep.Steps = steps
+	if !failed["identity records"] {
 		rep.pass("identity records", "%d, each signed by the key it introduces, with a P-256 certificate bound to that key", len(ids))
 	}
-	if rotOK {
-		if len(rots) == 0 {
-			rep.pass("key rotations", "none")
-		} else {
-			rep.pass("key rotations", "%d, each signed by a key in use, introducing a new key with its certificate and retiring the signer", len(rots))
-		}
+	switch {
+	case failed["key rotations"]:
+	case len(rots) == 0:
+		rep.pass("key rotations", "none")
+	default:
+		rep.pass("key rotations", "%d, each signed by a key in use, introducing a new key with its certificate and retiring the signer", len(rots))
 	}
-	keysOK := len(bd.Keys) == len(keys)
-	for _, bk := range bd.Keys {
-		pub, _ := base64.StdEncoding.DecodeString(bk.Ed25519)
-		ks, ok := keys[string(pub)]
-		if !ok || bk.KeyID != ledger.KeyID(pub) || bk.VKey != ledger.VerifierKey(bd.Origin, pub) {
-			keysOK = false
-			continue
-		}
-		sum := sha256.Sum256(ks.cert.Raw)
-		keysOK = keysOK && bk.CertSHA256 == hex.EncodeToString(sum[:])
-	}
-	if keysOK {
-		rep.pass("key list", "%d keys, matching the identity and rotation records", len(bd.Keys))
-	} else {
-		rep.fail("key list", "the bundle's \"keys\" do not match its identity and rotation records")
-	}
+	checkKeyList(rep, bd, rb)
 
-	// 4. The checkpoint, signed by a key in use at its size.
-	cp, err := openCheckpoint([]byte(bd.Checkpoint), bd.Origin, keys, pubs)
+	// The checkpoint, signed by a key that may sign a tree of its size.
+	cp, err := openCheckpoint([]byte(bd.Checkpoint), bd.Origin, rb)
 	if err != nil {
 		rep.fail("checkpoint", "%v", err)
 	} else {
 		rep.Checkpoint = cp
 		rep.pass("checkpoint", "%s, %d records, root %s, signed by an author's key", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:]))
+		checkPinned(rep, rb, cp, opts.Trust)
 	}
-
-	// 5. The PDF signer is an author: its certificate is the one an identity or
-	// rotation record introduced, it names that record's key, and that key was
-	// not retired inside the checkpoint.
-	if signer == nil {
-		rep.fail("signer binding", "the signature names no signer certificate")
-	} else if pub, ok := certs[string(signer.Raw)]; !ok {
-		rep.fail("signer binding", "the PDF was signed with certificate %q, which no identity or rotation record in the pack carries", signer.Subject.CommonName)
-	} else if err := evidence.CheckBinding(signer, pub); err != nil {
-		rep.fail("signer binding", "%v", err)
-	} else if ks := keys[string(pub)]; ks.retired >= 0 {
-		rep.fail("signer binding", "signed with the certificate of key %s, which rotation record %d retired", ledger.KeyID(pub), ks.retired)
-	} else {
-		rep.SignerKey = pub
-		rep.pass("signer binding", "signed by %q with the P-256 key certified for Ed25519 key %s (record %d in the pack)", signer.Subject.CommonName, ledger.KeyID(pub), ks.introduced)
-	}
-
-	// 6. The asset's records.
-	recOK := true
-	var steps []evidence.StepRecord
-	for _, p := range recs {
-		msg := ""
-		switch {
-		case p.err != nil:
-			msg = p.err.Error()
-		case p.rec.Seq != p.index:
-			msg = fmt.Sprintf("the entry says it is record %d, its proof is for leaf %d", p.rec.Seq, p.index)
-		case !p.rec.CheckSignature(bd.Origin):
-			msg = "the Ed25519 signature does not verify (the record was changed)"
-		case keys[string(p.rec.Key)] == nil:
-			msg = fmt.Sprintf("signed by key %s, which no identity or rotation record in the pack introduces", ledger.KeyID(p.rec.Key))
-		case !keys[string(p.rec.Key)].usableAt(p.index):
-			ks := keys[string(p.rec.Key)]
-			if ks.introduced > p.index {
-				msg = fmt.Sprintf("signed by key %s, which record %d introduces only later", ledger.KeyID(p.rec.Key), ks.introduced)
-			} else {
-				msg = fmt.Sprintf("signed by key %s, which rotation record %d retired", ledger.KeyID(p.rec.Key), ks.retired)
-			}
-		case p.step.Kind == evidence.KindIdentity || p.step.Kind == evidence.KindRotate:
-			msg = "a " + p.step.Kind + " record among the asset's records"
-		case p.step.Asset != bd.Asset:
-			msg = fmt.Sprintf("the record is for asset %q, not %q", p.step.Asset, bd.Asset)
-		}
-		if msg != "" {
-			rep.fail("records", "record %d: %s", p.index, msg)
-			recOK = false
-			continue
-		}
-		steps = append(steps, evidence.StepRecord{Rec: p.rec, Step: p.step})
-	}
-	if recOK {
+	checkSigner(rep, rb, signer)
+	if !failed["records"] {
 		rep.pass("records", "%d, each signed by its author for %s", len(recs), bd.Origin)
 	}
-	rep.Steps = steps
+	seen := map[string]bool{}
+	for _, sr := range steps {
+		if k := rb.Key(sr.Rec.Key); k != nil && !seen[string(k.Key)] {
+			seen[string(k.Key)] = true
+			rep.Authors = append(rep.Authors, keyReport(k))
+		}
+	}
+	for _, nc := range rb.NameClashes() {
+		var keys []string
+		for _, k := range nc.Keys {
+			keys = append(keys, k.ID())
+		}
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d different keys are named %q (%s): they may be different people; tell them apart by key", len(nc.Keys), nc.Name, strings.Join(keys, ", ")))
+	}
 
 	// 7. Chain links and time order between records that are neighbours in
 	// the ledger (identity and rotation records included).
-	all := mergeByIndex(mergeByIndex(ids, rots), recs)
 	links, chainOK := 0, true
 	for i := 1; i < len(all); i++ {
 		a, b := all[i-1], all[i]
@@ -424,7 +365,7 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 
 	// 10–12. Earlier checkpoints, their timestamps and cosignatures, and the
 	// time they fix for each record.
-	verifyAttested(rep, pb, cp, keys, pubs, all, opts)
+	verifyAttested(rep, pb, cp, rb, all, opts)
 }
 
 func verifyFiles(rep *Report, steps []evidence.StepRecord, files []pdfsign.Attachment) {
@@ -460,72 +401,16 @@ func verifyFiles(rep *Report, steps []evidence.StepRecord, files []pdfsign.Attac
 	}
 }
 
-// openCheckpoint checks a checkpoint note of origin: signed by a key that was
-// introduced inside the tree it describes and not retired there. A key retired
-// by a rotation may have leaked; a checkpoint only it signed proves nothing.
-func openCheckpoint(note []byte, origin string, keys map[string]*keyState, pubs []ed25519.PublicKey) (*ledger.Checkpoint, error) {
-	cp, err := ledger.OpenCheckpoint(note, pubs...)
-	if err != nil {
-		return nil, err
-	}
-	if cp.Origin != origin {
-		return nil, fmt.Errorf("checkpoint is for %s, the bundle says %s", cp.Origin, origin)
-	}
-	for _, k := range pubs {
-		if _, err := ledger.OpenCheckpoint(note, k); err == nil && keys[string(k)].signsCheckpoint(cp.Size) {
-			return cp, nil
-		}
-	}
-	return nil, fmt.Errorf("checkpoint of %d records is signed only by keys not in use at that size (introduced later or retired by a rotation)", cp.Size)
-}
-
-// checkRotation checks a rotation record against the keys introduced before it.
-// It returns what is wrong, or the key and certificate the rotation introduces.
-func checkRotation(p *parsedRecord, origin string, keys map[string]*keyState) (string, ed25519.PublicKey, *x509.Certificate) {
-	switch {
-	case p.err != nil:
-		return p.err.Error(), nil, nil
-	case p.step.Kind != evidence.KindRotate:
-		return fmt.Sprintf("a %s record among the rotation records", p.step.Kind), nil, nil
-	case p.rec.Seq != p.index:
-		return fmt.Sprintf("the entry says it is record %d, its proof is for leaf %d", p.rec.Seq, p.index), nil, nil
-	case !p.rec.CheckSignature(origin):
-		return "the Ed25519 signature does not verify (the record was changed)", nil, nil
-	case !keys[string(p.rec.Key)].usableAt(p.index):
-		return fmt.Sprintf("the rotation is signed by key %s, which is not in use at this record (never introduced before it, or already retired)", ledger.KeyID(p.rec.Key)), nil, nil
-	}
-	k, err := base64.StdEncoding.Strict().DecodeString(p.step.Key)
-	if err != nil || len(k) != ed25519.PublicKeySize {
-		return "the rotation's new key is not a base64 Ed25519 public key", nil, nil
-	}
-	if bytes.Equal(k, p.rec.Key) {
-		return "the rotation introduces the key that signs it", nil, nil
-	}
-	cert := identityCert(p.step)
-	if cert == nil {
-		return "the rotation carries no valid certificate", nil, nil
-	}
-	if err := evidence.CheckBinding(cert, k); err != nil {
-		return err.Error(), nil, nil
-	}
-	return "", k, cert
-}
-
 // verifyAttested checks the bundle's attested checkpoints: each is signed by a
-// key in use at its size, and the anchor extends it (RFC 6962 consistency); its
-// timestamp token is over its exact note bytes; its cosignatures are of the same
+// key that may sign a tree of its size, and the anchor extends it (RFC 6962
+// consistency); its timestamp token is over its exact note bytes and not dated
+// before the pack's records it covers; its cosignatures are of the same
 // checkpoint. It then dates every record in all by the earliest of them that
 // covers it.
-func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, keys map[string]*keyState, pubs []ed25519.PublicKey, all []*parsedRecord, opts VerifyOptions) {
-	witnesses := map[string]note.Verifier{}
-	var bad []string
-	for _, vk := range opts.Witnesses {
-		v, err := witness.NewVerifier(vk)
-		if err != nil {
-			bad = append(bad, err.Error())
-			continue
-		}
-		witnesses[v.Name()] = v
+func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb *evidence.RuleBook, all []*parsedRecord, opts VerifyOptions) {
+	trust := opts.Trust
+	if trust == nil {
+		trust = &evidence.Trust{}
 	}
 	var packRoots *x509.CertPool
 	if len(pb.roots) > 0 {
@@ -534,11 +419,7 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 			packRoots.AddCert(c)
 		}
 	}
-
-	consOK, tokOK, cosOK := true, true, len(bad) == 0
-	if !cosOK {
-		rep.fail("cosignatures", "witness keys given: %s", strings.Join(bad, "; "))
-	}
+	consOK, tokOK, cosOK := true, true, true
 	ntok, ncos, nchecked := 0, 0, 0
 	cosigners := map[string]bool{}
 	for _, pc := range pb.cps {
@@ -546,8 +427,16 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 		for _, h := range pc.proof {
 			ac.Proof = append(ac.Proof, base64.StdEncoding.EncodeToString(h[:]))
 		}
+		// The latest record of the pack the checkpoint covers: no third party
+		// can have seen the checkpoint before that record was made.
+		var last time.Time
+		for _, p := range all {
+			if p.err == nil && p.index < pc.cp.Size && p.rec.Time.After(last) {
+				last = p.rec.Time
+			}
+		}
 		// The signature, then the proof that the anchor extends this tree.
-		if _, err := openCheckpoint(pc.note, pb.bd.Origin, keys, pubs); err != nil {
+		if _, err := openCheckpoint(pc.note, pb.bd.Origin, rb); err != nil {
 			rep.fail("consistency", "checkpoint of %d records: %v", pc.cp.Size, err)
 			consOK = false
 		} else if anchor == nil {
@@ -564,17 +453,22 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 			ntok++
 			var tok *rfc3161.Token
 			var err error
-			if opts.TSARoots != nil {
-				tok, err = rfc3161.Verify(pc.token, pc.note, opts.TSARoots, nil)
+			if trust.TSA != nil {
+				tok, err = rfc3161.Verify(pc.token, pc.note, trust.TSA.Pool, nil)
 			} else {
 				tok, err = rfc3161.VerifyUntrusted(pc.token, pc.note)
+			}
+			if err == nil {
+				err = evidence.CheckAttestedTime("the timestamp", evidence.TokenBound(tok), pc.cp.Size, last)
 			}
 			if err != nil {
 				rep.fail("timestamps", "token on the checkpoint of %d records: %v", pc.cp.Size, err)
 				tokOK = false
 			} else {
-				tc := &TokenCheck{Time: tok.Time.UTC(), TSA: tok.TSA, Checked: opts.TSARoots != nil, Qualified: tok.Qualified}
-				if !tc.Checked && packRoots != nil {
+				tc := &TokenCheck{Time: evidence.TokenBound(tok), TSA: tok.TSA, Checked: trust.TSA != nil, Qualified: tok.Qualified}
+				if tc.Checked {
+					tc.Anchor = trust.TSA.Anchor
+				} else if packRoots != nil {
 					if _, err := rfc3161.Verify(pc.token, pc.note, packRoots, nil); err == nil {
 						tc.PackRoot = packRootName(pc.token, pc.note, pb.roots)
 					}
@@ -594,14 +488,18 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 				continue
 			}
 			cc := CosignatureCheck{Witness: cs.Witness}
-			if v, ok := witnesses[cs.Witness]; ok {
+			if a, ok := trust.Witness(cs.Witness); ok {
+				v, _ := witness.NewVerifier(a.VKey) // LoadTrust parsed it
 				t, err := witness.CosignedAt([]byte(cs.Note), v)
+				if err == nil {
+					err = evidence.CheckAttestedTime(cs.Witness+"'s cosignature", t, pc.cp.Size, last)
+				}
 				if err != nil {
 					rep.fail("cosignatures", "checkpoint of %d records: %v", pc.cp.Size, err)
 					cosOK = false
 					continue
 				}
-				cc.Time, cc.Checked = t.UTC(), true
+				cc.Time, cc.Checked, cc.Anchor = t.UTC(), true, a
 				nchecked++
 			}
 			ac.Cosignatures = append(ac.Cosignatures, cc)
@@ -612,7 +510,7 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 	switch {
 	case !consOK:
 	case len(pb.cps) == 0:
-		rep.pass("consistency", "no earlier checkpoint is attested in the pack")
+		rep.pass("consistency", "no earlier checkpoint is in the pack")
 	default:
 		rep.pass("consistency", "%d earlier checkpoints, each signed by an author and proven a prefix of the anchor (RFC 6962 consistency)", len(pb.cps))
 	}
@@ -620,20 +518,20 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 	case !tokOK:
 	case ntok == 0:
 		rep.pass("timestamps", "none: the records' times are the ledger's own clock")
-	case opts.TSARoots != nil:
-		rep.pass("timestamps", "%d RFC 3161 tokens, each over its checkpoint's exact bytes, TSA checked against the given roots", ntok)
+	case trust.TSA != nil:
+		rep.pass("timestamps", "%d RFC 3161 tokens, each over its checkpoint's exact bytes, TSA checked against the roots from %s", ntok, trust.TSA.Describe())
 	default:
 		rep.pass("timestamps", "%d RFC 3161 tokens, each over its checkpoint's exact bytes and signed by its TSA's certificate; TSA not checked against trusted roots (give --tsa-roots FILE)", ntok)
 	}
 	if cosOK {
 		var missing []string
-		for name := range witnesses {
-			if !cosigners[name] {
-				missing = append(missing, name)
+		for _, a := range trust.Witnesses {
+			if v, err := witness.NewVerifier(a.VKey); err == nil && !cosigners[v.Name()] {
+				missing = append(missing, v.Name())
 			}
 		}
 		sort.Strings(missing)
-		detail := fmt.Sprintf("%d, %d checked with the given witness keys", ncos, nchecked)
+		detail := fmt.Sprintf("%d, %d checked with the witness keys you trust", ncos, nchecked)
 		if ncos == 0 {
 			detail = "none"
 		}
@@ -648,7 +546,7 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 
 	// Each record is dated by the earliest valid attestation that covers it.
 	for _, p := range all {
-		if p.err != nil {
+		if p.step == nil {
 			continue
 		}
 		rt := RecordTime{Index: p.index, Kind: p.step.Kind, Clock: p.rec.Time.UTC()}
@@ -669,6 +567,126 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, ke
 	}
 }
 
+// apply checks one record of the pack, in ledger order, and feeds it to the
+// rule book: its entry decodes, its leaf index is its seq, its signature
+// verifies for origin, the rule book accepts it, and its kind fits the list it
+// came in. It returns what is wrong, or "".
+func (p *parsedRecord) apply(rb *evidence.RuleBook, bd *Bundle, list string) string {
+	switch {
+	case p.err != nil:
+		return p.err.Error()
+	case p.rec.Seq != p.index:
+		return fmt.Sprintf("the entry says it is record %d, its proof is for leaf %d", p.rec.Seq, p.index)
+	case !p.rec.CheckSignature(bd.Origin):
+		return "the Ed25519 signature does not verify (the record was changed)"
+	}
+	s, err := rb.Apply(p.rec)
+	if err != nil {
+		return err.Error()
+	}
+	want := map[string]string{"identity records": evidence.KindIdentity, "key rotations": evidence.KindRotate}[list]
+	switch {
+	case want != "" && s.Kind != want:
+		return fmt.Sprintf("a %s record among the %s", s.Kind, list)
+	case want == "" && (s.Kind == evidence.KindIdentity || s.Kind == evidence.KindRotate):
+		return "a " + s.Kind + " record among the asset's records"
+	case want == "" && s.Asset != bd.Asset:
+		return fmt.Sprintf("the record is for asset %q, not %q", s.Asset, bd.Asset)
+	}
+	p.step = s
+	return ""
+}
+
+// checkKeyList checks the bundle's informative "keys" against the keys the
+// identity and rotation records introduce.
+func checkKeyList(rep *Report, bd *Bundle, rb *evidence.RuleBook) {
+	ok := len(bd.Keys) == len(rb.Keys())
+	for i, bk := range bd.Keys {
+		if !ok {
+			break
+		}
+		k := rb.Keys()[i]
+		sum := sha256.Sum256(k.Cert.Raw)
+		ok = bk.Ed25519 == base64.StdEncoding.EncodeToString(k.Key) && bk.KeyID == k.ID() &&
+			bk.VKey == ledger.VerifierKey(bd.Origin, k.Key) && bk.CertSHA256 == hex.EncodeToString(sum[:])
+	}
+	if ok {
+		rep.pass("key list", "%d keys, matching the identity and rotation records", len(bd.Keys))
+	} else {
+		rep.fail("key list", "the bundle's \"keys\" do not match its identity and rotation records")
+	}
+}
+
+// checkSigner checks that the PDF signer is a key holder of the pack: its
+// certificate is the one an identity or rotation record introduced, it names
+// that record's key, and that key was not retired.
+func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate) {
+	if signer == nil {
+		rep.fail("signer binding", "the signature names no signer certificate")
+		return
+	}
+	for _, k := range rb.Keys() {
+		if !bytes.Equal(k.Cert.Raw, signer.Raw) {
+			continue
+		}
+		switch err := evidence.CheckBinding(signer, k.Key); {
+		case err != nil:
+			rep.fail("signer binding", "%v", err)
+		case k.Retired >= 0:
+			rep.fail("signer binding", "signed with the certificate of key %s, which rotation record %d retired", k.ID(), k.Retired)
+		default:
+			rep.SignerKey = k.Key
+			kr := keyReport(k)
+			rep.Exporter = &kr
+			rep.pass("signer binding", "signed by %q with the P-256 key certified for Ed25519 key %s (record %d in the pack)", signer.Subject.CommonName, k.ID(), k.Introduced)
+		}
+		return
+	}
+	rep.fail("signer binding", "the PDF was signed with certificate %q, which no identity or rotation record in the pack carries", signer.Subject.CommonName)
+}
+
+// checkPinned checks, when the verifier pinned keys for the pack's ledger, that
+// the anchor is signed by one of them or by a key rotated from one.
+func checkPinned(rep *Report, rb *evidence.RuleBook, cp *ledger.Checkpoint, trust *evidence.Trust) {
+	if trust == nil {
+		return
+	}
+	pinned, err := trust.PinnedKeys(cp.Origin)
+	if err != nil {
+		rep.fail("pinned key", "%v", err)
+		return
+	}
+	if len(pinned) == 0 {
+		return
+	}
+	for _, k := range rb.CheckpointSigners(cp.Size) {
+		if _, err := ledger.OpenCheckpoint(cp.Note, k); err == nil && rb.DescendsFrom(k, pinned) {
+			rep.Pinned = true
+			rep.pass("pinned key", "the checkpoint is signed by key %s, which you pinned or which was rotated from a key you pinned", ledger.KeyID(k))
+			return
+		}
+	}
+	rep.fail("pinned key", "the checkpoint is not signed by a key you pinned for %s, nor by one rotated from it: this is not the ledger you expect", cp.Origin)
+}
+
+// openCheckpoint checks a checkpoint note of origin: signed by a key that was
+// introduced inside the tree it describes and not retired there (a key retired
+// earlier may have leaked; a checkpoint only it signed proves nothing).
+func openCheckpoint(note []byte, origin string, rb *evidence.RuleBook) (*ledger.Checkpoint, error) {
+	c, err := ledger.ParseCheckpoint(note)
+	if err != nil {
+		return nil, err
+	}
+	if c.Origin != origin {
+		return nil, fmt.Errorf("checkpoint is for %s, the bundle says %s", c.Origin, origin)
+	}
+	cp, err := ledger.OpenCheckpoint(note, rb.CheckpointSigners(c.Size)...)
+	if err != nil {
+		return nil, fmt.Errorf("%v (only keys introduced inside its tree and not retired there may sign it)", err)
+	}
+	return cp, nil
+}
+
 // packRootName names the root of roots that the token's TSA chains to.
 func packRootName(token, data []byte, roots []*x509.Certificate) string {
 	for _, r := range roots {
@@ -678,32 +696,6 @@ func packRootName(token, data []byte, roots []*x509.Certificate) string {
 			sum := sha256.Sum256(r.Raw)
 			return fmt.Sprintf("%s (SHA-256 %x)", r.Subject, sum[:8])
 		}
-	}
-	return ""
-}
-
-// checkIdentity returns what is wrong with an identity record, or "".
-func checkIdentity(p *parsedRecord, origin string) string {
-	switch {
-	case p.err != nil:
-		return p.err.Error()
-	case p.rec.Seq != p.index:
-		return fmt.Sprintf("the entry says it is record %d, its proof is for leaf %d", p.rec.Seq, p.index)
-	case p.step.Kind != evidence.KindIdentity:
-		return fmt.Sprintf("a %s record among the identity records", p.step.Kind)
-	case !p.rec.CheckSignature(origin):
-		return "the Ed25519 signature does not verify (the record was changed)"
-	}
-	k, err := base64.StdEncoding.Strict().DecodeString(p.step.Key)
-	if err != nil || !bytes.Equal(k, p.rec.Key) {
-		return "the identity's key is not the key that signed it"
-	}
-	cert := identityCert(p.step)
-	if cert == nil {
-		return "the identity carries no valid certificate"
-	}
-	if err := evidence.CheckBinding(cert, p.rec.Key); err != nil {
-		return err.Error()
 	}
 	return ""
 }

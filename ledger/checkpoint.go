@@ -13,6 +13,8 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/cairn-ledger/cairn/internal/strict"
 )
 
 // A Checkpoint commits to the first Size records of the ledger named Origin
@@ -21,14 +23,22 @@ type Checkpoint struct {
 	Origin string
 	Size   int64
 	Root   tlog.Hash
-	Note   []byte
+	// Extensions are the lines after the root hash, which C2SP allows. A
+	// ledger's own checkpoints have none (OpenCheckpoint refuses them); a
+	// witness, which cosigns any C2SP checkpoint, carries them through.
+	Extensions []string
+	Note       []byte
 }
 
 // Body returns the checkpoint text that is signed:
 //
 //	<origin>\n<size in decimal>\n<root hash in standard base64>\n
 func (c *Checkpoint) Body() string {
-	return fmt.Sprintf("%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]))
+	b := fmt.Sprintf("%s\n%d\n%s\n", c.Origin, c.Size, base64.StdEncoding.EncodeToString(c.Root[:]))
+	for _, e := range c.Extensions {
+		b += e + "\n"
+	}
+	return b
 }
 
 // maxNoteSize bounds a checkpoint note: three short lines and a few signatures.
@@ -73,21 +83,26 @@ func parseCheckpointBody(body string) (*Checkpoint, error) {
 	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
 		return nil, fmt.Errorf("checkpoint: invalid tree size %q", lines[1])
 	}
-	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
+	root, err := strict.Base64(lines[2])
 	if err != nil || len(root) != tlog.HashSize {
 		return nil, fmt.Errorf("checkpoint: invalid root hash %q", lines[2])
 	}
-	c := &Checkpoint{Origin: origin, Size: size}
+	c := &Checkpoint{Origin: origin, Size: size, Extensions: lines[3:]}
 	copy(c.Root[:], root)
 	return c, nil
 }
 
-// OpenCheckpoint checks that text is a checkpoint note signed by at least one of
-// keys under the checkpoint's own origin as key name, and returns it.
+// OpenCheckpoint checks that text is a ledger checkpoint note signed by at least
+// one of keys under the checkpoint's own origin as key name, and returns it. A
+// ledger checkpoint has no extension lines: a verifier must not vouch for text
+// it cannot interpret.
 func OpenCheckpoint(text []byte, keys ...ed25519.PublicKey) (*Checkpoint, error) {
 	c, err := ParseCheckpoint(text)
 	if err != nil {
 		return nil, err
+	}
+	if len(c.Extensions) > 0 {
+		return nil, fmt.Errorf("checkpoint for %s at size %d has %d extension lines; a cairn checkpoint has none", c.Origin, c.Size, len(c.Extensions))
 	}
 	var vs []note.Verifier
 	for _, k := range keys {

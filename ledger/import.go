@@ -3,16 +3,14 @@ package ledger
 import (
 	"bytes"
 	"fmt"
-	"time"
-
-	"golang.org/x/mod/sumdb/tlog"
 )
 
 // AppendEntries appends entries that were signed elsewhere (a portable archive of
 // this ledger, say) byte for byte, without re-signing them. Each entry must be the
-// next one: it decodes, its seq is the ledger's size, its prev is the chain link to
-// the last record, its time is not earlier than the last record's, and its
-// signature verifies for this ledger's origin. So an import keeps every invariant
+// next one, by the rules verification checks (RecordChecker): it decodes, its seq
+// is the ledger's size, its prev is the chain link to the last record, its time is
+// not earlier than the last record's, and its signature verifies for this
+// ledger's origin. So an import keeps every invariant
 // an append keeps, and a restored ledger has the same leaves, and the same roots,
 // as the one archived.
 //
@@ -35,42 +33,41 @@ func (l *Ledger) appendEntries(entries [][]byte) ([]*Record, error) {
 	if l.size > 0 && l.last == nil {
 		return nil, fmt.Errorf("import: the last record (%d) is missing or unreadable; run verification", l.size-1)
 	}
-	var (
-		out      []*Record
-		prev     tlog.Hash
-		prevTime time.Time
-	)
-	if l.last != nil {
-		prev, prevTime = bodyHash(l.last.Entry), l.last.Time
-	}
-	seq := l.size
-	var chunk []*Record
+	// The same checker as verification, started after the last record. Its
+	// signature checks run while later entries are laid out; each transaction
+	// waits for them, so nothing unchecked is committed.
+	chk := NewRecordChecker(l.origin, CheckOptions{After: l.last})
+	defer chk.Close()
+	var out, chunk []*Record
 	chunkBytes := 0
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
 		}
-		if err := l.commit(chunk); err != nil {
-			return err
+		verr := chk.Wait()
+		good := chunk
+		if verr != nil {
+			good = chunk[:max(0, min(int64(len(chunk)), verr.Seq-chunk[0].Seq))]
 		}
-		out = append(out, chunk...)
+		if len(good) > 0 {
+			if err := l.commit(good); err != nil {
+				return err
+			}
+			out = append(out, good...)
+		}
 		chunk, chunkBytes = nil, 0
+		if verr != nil {
+			return fmt.Errorf("import: %w", verr)
+		}
 		return nil
 	}
 	for _, e := range entries {
-		r, err := DecodeEntry(bytes.Clone(e))
-		if err != nil {
-			return out, fmt.Errorf("import: record %d: %w", seq, err)
-		}
-		switch {
-		case r.Seq != seq:
-			return out, fmt.Errorf("import: entry says it is record %d, the ledger expects record %d next", r.Seq, seq)
-		case r.Prev != prev:
-			return out, fmt.Errorf("import: record %d: chain link does not match record %d", seq, seq-1)
-		case r.Time.Before(prevTime):
-			return out, fmt.Errorf("import: record %d: timestamp %s is earlier than record %d's %s", seq, r.Time.Format(time.RFC3339Nano), seq-1, prevTime.Format(time.RFC3339Nano))
-		case !r.CheckSignature(l.origin):
-			return out, fmt.Errorf("import: record %d: signature does not verify for ledger %s (key %s)", seq, l.origin, KeyID(r.Key))
+		r, _ := chk.Add(bytes.Clone(e))
+		if r == nil {
+			if err := flush(); err != nil {
+				return out, err
+			}
+			return out, fmt.Errorf("import: %w", chk.Wait())
 		}
 		// Same transaction budget as AppendBatch: a record above the value
 		// threshold is stored as a pointer.
@@ -82,8 +79,6 @@ func (l *Ledger) appendEntries(entries [][]byte) ([]*Record, error) {
 		}
 		chunk = append(chunk, r)
 		chunkBytes += size
-		prev, prevTime = bodyHash(r.Entry), r.Time
-		seq++
 	}
 	return out, flush()
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"filippo.io/edwards25519"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
@@ -133,4 +134,27 @@ func (r *Record) CheckSignature(origin string) bool {
 func (r *Record) checkSignature(origin string, buf []byte) (bool, []byte) {
 	buf = append(append(append(append(buf[:0], signaturePrefix...), origin...), '\n'), r.Entry[:len(r.Entry)-signatureSize]...)
 	return ed25519.Verify(r.Key, buf, r.Sig), buf
+}
+
+// CheckPublicKey refuses an Ed25519 public key that FORMAT.md §1.3 does not let
+// sign: a non-canonical encoding of a point, or a point of small order (for which
+// signatures can verify for more than one message). crypto/ed25519 accepts both,
+// and implementations differ on them; with such keys refused where a key is
+// introduced, every verifier that follows RFC 8032's cofactorless check agrees
+// on every signature cairn accepts.
+func CheckPublicKey(pub ed25519.PublicKey) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("Ed25519 public key of %d bytes, want %d", len(pub), ed25519.PublicKeySize)
+	}
+	p, err := new(edwards25519.Point).SetBytes(pub)
+	if err != nil {
+		return errors.New("the Ed25519 public key is not a point on the curve")
+	}
+	if !bytes.Equal(p.Bytes(), pub) {
+		return errors.New("the Ed25519 public key is not canonically encoded")
+	}
+	if new(edwards25519.Point).MultByCofactor(p).Equal(edwards25519.NewIdentityPoint()) == 1 {
+		return errors.New("the Ed25519 public key is a point of small order")
+	}
+	return nil
 }

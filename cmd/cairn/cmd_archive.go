@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"crypto/ed25519"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -133,65 +130,27 @@ func storedFiles(b *evidence.Book) ([]archive.File, error) {
 	return out, err
 }
 
-// archiveRules checks the domain's rules on an archive's records, as cairn verify
-// does on a ledger: each is a step this version reads, its key was introduced
-// by an identity record, its asset exists. It also collects the files steps name.
-type archiveRules struct {
-	keys   map[string]bool
-	assets map[string]bool
-	files  map[string]evidence.FileRef
-	order  []string // file hashes in the order first named
-	seqOf  map[string]int64
+// archiveOptions feeds an archive's records through a rule book, as cairn
+// verify does with a ledger's.
+func archiveOptions(rb *evidence.RuleBook, progress func(int64)) archive.Options {
+	return archive.Options{
+		CheckRecord:       func(r *ledger.Record) error { _, err := rb.Apply(r); return err },
+		CheckpointSigners: rb.CheckpointSigners,
+		Progress:          progress,
+	}
 }
 
-func newArchiveRules() *archiveRules {
-	return &archiveRules{keys: map[string]bool{}, assets: map[string]bool{}, files: map[string]evidence.FileRef{}, seqOf: map[string]int64{}}
-}
-
-func (a *archiveRules) check(r *ledger.Record) error {
-	s, err := evidence.DecodeStep(r.Payload)
-	if err != nil {
-		return err
-	}
-	switch {
-	case s.Kind == evidence.KindIdentity:
-		k, err := base64.StdEncoding.DecodeString(s.Key)
-		if err != nil || len(k) != ed25519.PublicKeySize || !bytes.Equal(k, r.Key) {
-			return fmt.Errorf("identity record for %q is not signed by the key it introduces", s.Name)
-		}
-		a.keys[string(k)] = true
-	case !a.keys[string(r.Key)]:
-		return fmt.Errorf("signed by key %s, which no identity record introduced", ledger.KeyID(r.Key))
-	case s.Kind == evidence.KindAsset:
-		if a.assets[s.Asset] {
-			return fmt.Errorf("asset %q is created a second time", s.Asset)
-		}
-		a.assets[s.Asset] = true
-	case !a.assets[s.Asset]:
-		return fmt.Errorf("step for asset %q, which no earlier record created", s.Asset)
-	}
-	for _, f := range s.Files() {
-		if _, ok := a.files[f.SHA256]; !ok {
-			a.files[f.SHA256] = f
-			a.seqOf[f.SHA256] = r.Seq
-			a.order = append(a.order, f.SHA256)
-		}
-	}
-	return nil
-}
-
-// missing names the files steps refer to that the archive lacks or has at
+// missingFiles names the files steps refer to that the archive lacks or has at
 // another size.
-func (a *archiveRules) missing(have map[string]int64) []string {
+func missingFiles(rb *evidence.RuleBook, have map[string]int64) []string {
 	var out []string
-	for _, sum := range a.order {
-		f := a.files[sum]
-		n, ok := have[sum]
+	for _, u := range rb.Files() {
+		n, ok := have[u.Ref.SHA256]
 		switch {
 		case !ok:
-			out = append(out, fmt.Sprintf("member files/%s: missing; record %d names it (%s)", sum, a.seqOf[sum], f.Name))
-		case n != f.Size:
-			out = append(out, fmt.Sprintf("member files/%s: %d bytes, record %d says %d", sum, n, a.seqOf[sum], f.Size))
+			out = append(out, fmt.Sprintf("member files/%s: missing; record %d names it (%s)", u.Ref.SHA256, u.Seq, u.Ref.Name))
+		case n != u.Ref.Size:
+			out = append(out, fmt.Sprintf("member files/%s: %d bytes, record %d says %d", u.Ref.SHA256, n, u.Seq, u.Ref.Size))
 		}
 	}
 	return out
@@ -204,9 +163,9 @@ func verifyArchive(c *cli.Context, path string) error {
 		return err
 	}
 	defer f.Close()
-	rules := newArchiveRules()
+	rb := evidence.NewRuleBook()
 	prog := newProgress(c.App.ErrWriter, "verifying archive", 0)
-	rep, err := archive.Verify(f, archive.Options{CheckRecord: rules.check, Progress: prog.set})
+	rep, err := archive.Verify(f, archiveOptions(rb, prog.set))
 	prog.done()
 	var problems []string
 	var ae *archive.Error
@@ -218,7 +177,7 @@ func verifyArchive(c *cli.Context, path string) error {
 	case err != nil:
 		return err
 	default:
-		problems = rules.missing(rep.Files)
+		problems = missingFiles(rb, rep.Files)
 	}
 	if len(problems) > 0 {
 		if c.Bool("json") {
@@ -242,7 +201,7 @@ func verifyArchive(c *cli.Context, path string) error {
 	fmt.Fprintf(w, "archive     %s\n", path)
 	fmt.Fprintf(w, "ledger      %s\n", m.Origin)
 	fmt.Fprintf(w, "members     %d, each matches the manifest's SHA-256\n", len(m.Members)+1)
-	fmt.Fprintf(w, "records     %d, each signed, chained and in time order\n", m.Size)
+	fmt.Fprintf(w, "records     %d, each signed, chained, in time order, and read exactly one way\n", m.Size)
 	fmt.Fprintf(w, "tree root   %s (matches the manifest)\n", m.Root)
 	fmt.Fprintf(w, "checkpoints %d, signed by an author and matching the records; %d timestamp tokens, %d cosignatures\n", len(rep.Checkpoints), rep.Timestamps, rep.Cosigned)
 	fmt.Fprintf(w, "files       %d (%s), each matches its hash; none missing\n", len(rep.Files), evidence.HumanSize(rep.FileBytes))
@@ -310,12 +269,12 @@ succeeded; it must not exist yet, or be empty.
 				tmpDir.Release()
 			}()
 			store := evidence.NewFileStore(filepath.Join(tmp, "files"))
-			rules := newArchiveRules()
+			rb := evidence.NewRuleBook()
 			prog := newProgress(c.App.ErrWriter, "restoring", 0)
 			rep, err := archive.Restore(f, filepath.Join(tmp, "ledger"), func(r io.Reader) (string, error) {
 				ref, err := store.AddReader(r)
 				return ref.SHA256, err
-			}, archive.Options{CheckRecord: rules.check, Progress: prog.set})
+			}, archiveOptions(rb, prog.set))
 			prog.done()
 			var ae *archive.Error
 			if errors.As(err, &ae) {
@@ -327,7 +286,7 @@ succeeded; it must not exist yet, or be empty.
 			if err != nil {
 				return err
 			}
-			if miss := rules.missing(rep.Files); len(miss) > 0 {
+			if miss := missingFiles(rb, rep.Files); len(miss) > 0 {
 				for _, p := range miss {
 					fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
 				}

@@ -90,7 +90,13 @@ Example:
 					}
 					defer b.Close()
 					cfg, _ := evidence.ReadConfig(b.Dir)
-					assets := b.Assets()
+					// From the records, never the cache (cairn verify checks
+					// their signatures).
+					rb, err := b.Rules()
+					if err != nil {
+						return err
+					}
+					assets := rb.Assets()
 					if c.Bool("json") {
 						for _, a := range assets {
 							if err := printJSONLine(c, a); err != nil {
@@ -132,14 +138,12 @@ Example:
 							return err
 						}
 					}
-					a, err := b.Asset(id)
+					// From the signed records, never the cache.
+					v, err := b.ViewAsset(id)
 					if err != nil {
 						return err
 					}
-					steps, _, err := b.AssetSteps(id)
-					if err != nil {
-						return err
-					}
+					a, steps := v.Info, v.Steps
 					acc := evidence.NewAccount(id, steps)
 					if c.Bool("json") {
 						return printJSON(c.App.Writer, map[string]any{"asset": a, "account": acc,
@@ -186,7 +190,7 @@ func recordAsset(c *cli.Context, s *evidence.Step) error {
 	r := recs[len(recs)-1]
 	defer autoTimestamp(c, b, id)
 	if c.Bool("json") {
-		return printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+		return printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: s})
 	}
 	if s.Kind == evidence.KindAsset {
 		fmt.Fprintf(c.App.Writer, "created asset %s (record #%d)\nMake it the current asset with: cairn use %s\n", s.Asset, r.Seq, s.Asset)

@@ -344,7 +344,7 @@ func recordBatch(c *cli.Context, b *evidence.Book, id *evidence.Identity, cb *ch
 		}
 		if c.Bool("json") {
 			for i, r := range recs {
-				if err := printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: chunk[i]}); err != nil {
+				if err := printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: chunk[i]}); err != nil {
 					return err
 				}
 			}
@@ -427,7 +427,7 @@ func alreadyRecorded(c *cli.Context, b *evidence.Book, id *evidence.Identity, se
 		return false, err
 	}
 	if c.Bool("json") {
-		return true, printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+		return true, printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: s})
 	}
 	return true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/ledger/witness"
@@ -16,9 +17,9 @@ import (
 func cmdConfig() *cli.Command {
 	return &cli.Command{
 		Name:      "config",
-		Usage:     "show or change this ledger's settings (time-stamping service, witnesses)",
+		Usage:     "show or change settings: this ledger's (time-stamping service), or your own trust (--user)",
 		ArgsUsage: "[KEY [VALUE]]",
-		Description: `Settings live in .cairn/config.json. They are local, not evidence.
+		Description: `A ledger's settings live in .cairn/config.json. They are local, not evidence.
 
   tsa.url URL      an RFC 3161 time-stamping service. With it, cairn timestamps a
                    checkpoint on its own after recording, at most once per
@@ -31,18 +32,32 @@ func cmdConfig() *cli.Command {
   witness VKEY     add a witness's verifier key (printed by cairn witness init);
                    verify then checks that witness's cosignatures.
 
+Trust anchors in a ledger's own folder are used by verify, but reported as NOT
+independent: anyone who can write to the folder could have put them there.
+Your own anchors live outside every ledger, beside your identity key
+($XDG_CONFIG_HOME/cairn/config.json); set them with --user:
+
+  --user tsa.roots FILE   the TSA roots you trust (the file is copied)
+  --user witness VKEY     a witness whose cosignatures you trust
+  --user key VKEY         a ledger's checkpoint key you expect (cairn id --vkey)
+
 Examples:
   cairn config tsa.url https://freetsa.org/tsr
   cairn config tsa.roots freetsa-cacert.pem
   cairn config tsa.every 30m
   cairn config --unset tsa.url
+  cairn config --user tsa.roots freetsa-cacert.pem
   cairn config`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.BoolFlag{Name: "unset", Usage: "remove the setting KEY"},
+			&cli.BoolFlag{Name: "user", Usage: "your own trust anchors, outside every ledger (tsa.roots, witness, key)"},
 			jsonFlag("print the settings as JSON"),
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("user") {
+				return userConfig(c)
+			}
 			b, err := openBook(c)
 			if err != nil {
 				return err
@@ -97,7 +112,7 @@ func printConfig(c *cli.Context, cfg *evidence.Config) {
 		}
 		fmt.Fprintf(w, "tsa.url    %s\ntsa.every  %s\n", t.URL, every)
 		if t.Roots != "" {
-			fmt.Fprintf(w, "tsa.roots  %s\n", t.Roots)
+			fmt.Fprintf(w, "tsa.roots  %s (checks tokens as they arrive; in the ledger's folder, so verify reports it as not independent: see cairn config --user)\n", t.Roots)
 		} else {
 			fmt.Fprintf(w, "tsa.roots  (none: tokens are checked, but their TSA is not known to be trusted)\n")
 		}
@@ -105,7 +120,7 @@ func printConfig(c *cli.Context, cfg *evidence.Config) {
 		fmt.Fprintf(w, "tsa        (none: set one with cairn config tsa.url URL)\n")
 	}
 	for _, v := range cfg.Witnesses {
-		fmt.Fprintf(w, "witness    %s\n", v)
+		fmt.Fprintf(w, "witness    %s (in the ledger's folder: not independent; see cairn config --user)\n", v)
 	}
 }
 
@@ -168,6 +183,88 @@ func unsetConfig(cfg *evidence.Config, key string) error {
 		cfg.Witnesses = nil
 	default:
 		return usageErrorf("unknown setting %q; the settings are tsa.url, tsa.roots, tsa.every and witness", key)
+	}
+	return nil
+}
+
+// userConfig is cairn config --user: the verifier's own trust anchors.
+func userConfig(c *cli.Context) error {
+	cfg, err := evidence.ReadUserConfig()
+	if err != nil {
+		return err
+	}
+	args := c.Args().Slice()
+	switch {
+	case len(args) == 0:
+	case c.Bool("unset") && len(args) == 1:
+		switch args[0] {
+		case "tsa.roots":
+			cfg.TSARoots = ""
+		case "witness", "witnesses":
+			cfg.Witnesses = nil
+		case "key", "keys":
+			cfg.Keys = nil
+		default:
+			return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness and key", args[0])
+		}
+	case len(args) == 2 && !c.Bool("unset"):
+		if err := setUserConfig(cfg, args[0], args[1]); err != nil {
+			return err
+		}
+	default:
+		return usageErrorf("give a KEY and a VALUE, for example: cairn config --user tsa.roots roots.pem")
+	}
+	if len(args) > 0 {
+		if err := evidence.WriteUserConfig(cfg); err != nil {
+			return err
+		}
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, cfg)
+	}
+	w := c.App.Writer
+	dir, _ := evidence.UserConfigDir()
+	fmt.Fprintf(w, "your settings (%s)\n", dir)
+	if cfg.TSARoots != "" {
+		fmt.Fprintf(w, "tsa.roots  %s\n", filepath.Join(dir, cfg.TSARoots))
+	} else {
+		fmt.Fprintf(w, "tsa.roots  (none: timestamps are reported as NOT checked unless you give --tsa-roots)\n")
+	}
+	for _, v := range cfg.Witnesses {
+		fmt.Fprintf(w, "witness    %s\n", v)
+	}
+	for _, v := range cfg.Keys {
+		fmt.Fprintf(w, "key        %s\n", v)
+	}
+	return nil
+}
+
+func setUserConfig(cfg *evidence.UserConfig, key, value string) error {
+	addUnique := func(list *[]string, v string) {
+		for _, x := range *list {
+			if x == v {
+				return
+			}
+		}
+		*list = append(*list, v)
+	}
+	switch key {
+	case "tsa.roots":
+		if err := evidence.SetUserTSARoots(cfg, value); err != nil {
+			return usageErrorf("tsa.roots: %v", err)
+		}
+	case "witness":
+		if _, err := witness.NewVerifier(value); err != nil {
+			return usageErrorf("witness: %q is not a witness verifier key (cairn witness id prints one): %v", value, err)
+		}
+		addUnique(&cfg.Witnesses, value)
+	case "key":
+		if _, err := note.NewVerifier(value); err != nil {
+			return usageErrorf("key: %q is not a checkpoint verifier key (cairn id --vkey prints one): %v", value, err)
+		}
+		addUnique(&cfg.Keys, value)
+	default:
+		return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness and key", key)
 	}
 	return nil
 }

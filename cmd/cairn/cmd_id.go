@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
 	"time"
@@ -19,10 +20,15 @@ func cmdID() *cli.Command {
 
 With --vkey it prints the signed-note verifier key of this ledger's checkpoints
 (name+hash+key), which an auditor uses to check a checkpoint with any C2SP
-signed-note implementation, for example golang.org/x/mod/sumdb/note.`,
+signed-note implementation, for example golang.org/x/mod/sumdb/note, and which
+a verifier pins with cairn verify --key. With --vkey --all it prints the
+verifier key of every key this ledger's records introduced, retired ones
+included (an old checkpoint may be signed by one), one per line, each followed
+by a tab and who holds it.`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.BoolFlag{Name: "vkey", Usage: "print the verifier key for this ledger's checkpoints"},
+			&cli.BoolFlag{Name: "all", Usage: "with --vkey: every key of the ledger, retired ones included"},
 			jsonFlag("print as JSON"),
 		},
 		Subcommands: []*cli.Command{cmdRotate()},
@@ -36,13 +42,7 @@ signed-note implementation, for example golang.org/x/mod/sumdb/note.`,
 				return err
 			}
 			if c.Bool("vkey") {
-				b, err := openBook(c)
-				if err != nil {
-					return err
-				}
-				defer b.Close()
-				fmt.Fprintln(c.App.Writer, ledger.VerifierKey(b.Ledger.Origin(), pub))
-				return nil
+				return printVKeys(c, pub)
 			}
 			certSum := sha256.Sum256(cert.Raw)
 			if c.Bool("json") {
@@ -130,4 +130,35 @@ passphrase.`,
 			return nil
 		},
 	}
+}
+
+// printVKeys is cairn id --vkey [--all].
+func printVKeys(c *cli.Context, pub ed25519.PublicKey) error {
+	b, err := openBook(c)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	origin := b.Ledger.Origin()
+	if !c.Bool("all") {
+		fmt.Fprintln(c.App.Writer, ledger.VerifierKey(origin, pub))
+		return nil
+	}
+	rb, err := b.Rules()
+	if err != nil {
+		return err
+	}
+	var list []map[string]any
+	for _, k := range rb.Keys() {
+		m := keyJSON(k)
+		m["vkey"] = ledger.VerifierKey(origin, k.Key)
+		list = append(list, m)
+		if !c.Bool("json") {
+			fmt.Fprintf(c.App.Writer, "%s\t%s\n", m["vkey"], keyLine(k))
+		}
+	}
+	if c.Bool("json") {
+		return printJSON(c.App.Writer, list)
+	}
+	return nil
 }

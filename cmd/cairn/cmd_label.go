@@ -64,15 +64,12 @@ ASSET defaults to the current asset (cairn use).`,
 				}
 				asset = cfg.Asset
 			}
-			info, err := b.Asset(asset)
+			// From the signed records, never the cache.
+			v, err := b.ViewAsset(asset)
 			if err != nil {
 				return err
 			}
-			steps, _, err := b.AssetSteps(asset)
-			if err != nil {
-				return err
-			}
-			d, err := evidence.Disclose(info, steps, lang)
+			d, err := evidence.Disclose(v.Info, v.Steps, lang)
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
 	"io"
@@ -57,33 +58,53 @@ func cmdLog() *cli.Command {
 					return err
 				}
 			}
+			// Authors are named by the records that introduced their keys,
+			// read as the log goes (a key is introduced before it signs).
+			rb := evidence.NewRuleBook()
 			n := 0
-			err = b.Scan(0, func(sr evidence.StepRecord) error {
-				if asset != "" && sr.Step.Asset != asset {
+			err = b.Ledger.Scan(0, func(r *ledger.Record) error {
+				s, err := rb.Apply(r)
+				if err != nil {
+					return &ledger.VerifyError{Seq: r.Seq, Problem: err.Error() + " (run cairn verify)"}
+				}
+				if asset != "" && s.Asset != asset {
 					return nil
 				}
 				n++
+				sr := evidence.StepRecord{Rec: r, Step: s}
 				if c.Bool("json") {
-					return printJSONStep(w, b, sr)
+					return printJSONStep(w, rb.Key(r.Key), sr)
 				}
-				return printStepLine(w, b, sr)
+				return printStepLine(w, rb.Key(r.Key), sr)
 			})
 			if err == nil && n == 0 && !c.Bool("json") {
 				fmt.Fprintln(w, "no steps recorded yet")
+			}
+			if err == nil {
+				warnNameClashes(c.App.ErrWriter, rb)
 			}
 			return err
 		},
 	}
 }
 
-// printStepLine prints one step as a line for people.
-func printStepLine(w io.Writer, b *evidence.Book, sr evidence.StepRecord) error {
+// printStepLine prints one step as a line for people: its author is named with
+// the key that signed it, since two people can share a name.
+func printStepLine(w io.Writer, author *evidence.KeyState, sr evidence.StepRecord) error {
 	s, r := sr.Step, sr.Rec
 	h := r.Hash()
 	what := describe(s)
-	_, err := fmt.Fprintf(w, "#%-4d %s  %-12s %-9s %-5s %s  [%x]\n", r.Seq, r.Time.Local().Format("2006-01-02 15:04:05"),
-		safeLine(s.Asset, 12), s.Kind, s.By, what, h[:4])
+	_, err := fmt.Fprintf(w, "#%-4d %s  %-12s %-9s %-5s %s  [%x] %s\n", r.Seq, r.Time.Local().Format("2006-01-02 15:04:05"),
+		safeLine(s.Asset, 12), s.Kind, s.By, what, h[:4], authorLabel(author, r.Key))
 	return err
+}
+
+// authorLabel is "Name (key 0123456789abcdef)", or the key alone.
+func authorLabel(k *evidence.KeyState, pub ed25519.PublicKey) string {
+	if k == nil || k.Name == "" {
+		return "key " + ledger.KeyID(pub)
+	}
+	return safeLine(k.Name, 40) + " (key " + k.ID() + ")"
 }
 
 // describe summarises a step's content in one line.
@@ -187,7 +208,7 @@ func cmdShow() *cli.Command {
 			}
 			sr := evidence.StepRecord{Rec: r, Step: s}
 			if c.Bool("json") {
-				m, err := stepJSON(b, sr)
+				m, err := stepJSON(b.AuthorName(r.Key), sr)
 				if err != nil {
 					return err
 				}

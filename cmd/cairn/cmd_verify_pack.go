@@ -7,10 +7,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
 	"github.com/cairn-ledger/cairn/internal/userfile"
-	"github.com/cairn-ledger/cairn/ledger/witness"
 )
 
 // maxPackFile bounds an evidence pack, which verify-pack reads whole: the
@@ -41,11 +39,7 @@ prints, for every record, the earliest time a timestamp fixes for it.
 
 It prints each check and exits 0 only if all pass; 1 if any fails (a changed
 byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
-		Flags: []cli.Flag{
-			jsonFlag("print the report as JSON"),
-			&cli.StringFlag{Name: "tsa-roots", Usage: "PEM file of the TSA roots you trust; timestamps must chain to one of them"},
-			&cli.StringSliceFlag{Name: "witness", Usage: "a witness's verifier key (repeatable); its cosignatures are checked"},
-		},
+		Flags: append([]cli.Flag{jsonFlag("print the report as JSON")}, trustFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("give one evidence pack: cairn verify-pack FILE.pdf (got %d arguments)", c.NArg())
@@ -55,21 +49,13 @@ byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
 			if err != nil {
 				return err
 			}
-			var opts export.VerifyOptions
-			if p := c.String("tsa-roots"); p != "" {
-				pool, _, err := evidence.LoadRoots(p)
-				if err != nil {
-					return usageErrorf("--tsa-roots: %v", err)
-				}
-				opts.TSARoots = pool
+			// The pack's own tsa_roots are never trusted: the anchors are
+			// the verifier's (flags and own settings).
+			trust, err := loadTrust(c, "")
+			if err != nil {
+				return err
 			}
-			for _, vk := range c.StringSlice("witness") {
-				if _, err := witness.NewVerifier(vk); err != nil {
-					return usageErrorf("--witness %q is not a witness verifier key: %v", vk, err)
-				}
-				opts.Witnesses = append(opts.Witnesses, vk)
-			}
-			rep, err := export.VerifyPackWith(data, opts)
+			rep, err := export.VerifyPackWith(data, export.VerifyOptions{Trust: trust})
 			if errors.Is(err, export.ErrNotPDF) {
 				return usageErrorf("%s is not an evidence pack: %v", path, err)
 			}
@@ -84,6 +70,7 @@ byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
 					}
 					fmt.Fprintf(w, "%s  %-17s %s\n", mark, ch.Name, safeLine(ch.Detail, 400))
 				}
+				printPackPeople(w, rep)
 				if err == nil {
 					printPackTimes(w, rep)
 				}
@@ -92,10 +79,24 @@ byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
 				return &exitError{exitVerify, fmt.Errorf("%s: verification FAILED; do not rely on this pack", path)}
 			}
 			if !c.Bool("json") {
-				fmt.Fprintf(w, "OK: %s is an intact evidence pack for asset %s, signed by %s\n", path, rep.Asset, safeLine(rep.SignerName, 80))
+				fmt.Fprintf(w, "OK: %s is an intact evidence pack for asset %s, signed by %s (key %s)\n", path, rep.Asset, safeLine(rep.SignerName, 80), rep.Exporter.Key)
 			}
 			return nil
 		},
+	}
+}
+
+// printPackPeople names the authors and the exporter apart, each with the key
+// that identifies them, and warns of names shared by different people.
+func printPackPeople(w io.Writer, rep *export.Report) {
+	for _, a := range rep.Authors {
+		fmt.Fprintf(w, "author  %s (key %s, identity record %d)\n", safeLine(a.Name, 80), a.Key, a.Introduced)
+	}
+	if e := rep.Exporter; e != nil {
+		fmt.Fprintf(w, "signer  %s (key %s) signed this PDF\n", safeLine(e.Name, 80), e.Key)
+	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "WARNING %s\n", safeLine(warn, 400))
 	}
 }
 

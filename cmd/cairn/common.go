@@ -341,7 +341,7 @@ func recordMany(c *cli.Context, build func(b *evidence.Book, asset string) (step
 		s := steps[i]
 		switch {
 		case c.Bool("json"):
-			err = printJSONStep(c.App.Writer, b, evidence.StepRecord{Rec: r, Step: s})
+			err = printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: s})
 		case lines != nil:
 			_, err = fmt.Fprintf(c.App.Writer, "recorded %s #%d for %s: %s\n", s.Kind, r.Seq, asset, lines[i])
 		default:
@@ -376,7 +376,7 @@ func stepSummary(s *evidence.Step) string {
 
 // stepJSON is the line printed by log --json: the step's own fields plus where it
 // sits in the ledger.
-func stepJSON(b *evidence.Book, sr evidence.StepRecord) (map[string]any, error) {
+func stepJSON(authorName string, sr evidence.StepRecord) (map[string]any, error) {
 	var m map[string]any
 	if err := json.Unmarshal(sr.Rec.Payload, &m); err != nil {
 		return nil, err
@@ -385,15 +385,19 @@ func stepJSON(b *evidence.Book, sr evidence.StepRecord) (map[string]any, error) 
 	m["seq"] = sr.Rec.Seq
 	m["time"] = sr.Rec.Time.Format("2006-01-02T15:04:05.000000000Z07:00")
 	m["author"] = ledger.KeyID(sr.Rec.Key)
-	if n := b.AuthorName(sr.Rec.Key); n != "" {
-		m["author_name"] = n
+	if authorName != "" {
+		m["author_name"] = authorName
 	}
 	m["hash"] = fmt.Sprintf("%x", h[:])
 	return m, nil
 }
 
-func printJSONStep(w io.Writer, b *evidence.Book, sr evidence.StepRecord) error {
-	m, err := stepJSON(b, sr)
+func printJSONStep(w io.Writer, author *evidence.KeyState, sr evidence.StepRecord) error {
+	name := ""
+	if author != nil {
+		name = author.Name
+	}
+	m, err := stepJSON(name, sr)
 	if err != nil {
 		return err
 	}
@@ -422,4 +426,10 @@ func jsonEncoder(w io.Writer) *json.Encoder {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	return enc
+}
+
+// recordedBy names the key that signed a record just written, from the signed
+// record that introduced it (the cache only finds that record).
+func recordedBy(b *evidence.Book, r *ledger.Record) *evidence.KeyState {
+	return &evidence.KeyState{Key: r.Key, Name: b.AuthorName(r.Key)}
 }

@@ -29,7 +29,7 @@ func TestScript(t *testing.T) {
 			os.Unsetenv("CAIRN_PASSPHRASE")
 			return nil
 		},
-		Cmds: scriptCmds(),
+		Cmds: withForgeCmds(scriptCmds()),
 		// [samples]: the shared sample files (real files from real tools) are
 		// beside the repository. Scripts that need them skip without them,
 		// except in CI, where they must be there.
@@ -53,4 +53,11 @@ func TestScript(t *testing.T) {
 		},
 		RequireExplicitExec: true,
 	})
+}
+
+func withForgeCmds(m map[string]func(ts *testscript.TestScript, neg bool, args []string)) map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	for k, v := range forgeCmds() {
+		m[k] = v
+	}
+	return m
 }

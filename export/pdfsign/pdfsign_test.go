@@ -370,6 +370,17 @@ func TestTamper(t *testing.T) {
 		}
 	}
 
+	// The unsigned /Contents gap holds hex digits only: a padding zero turned
+	// into white space (which PDF readers skip in hex strings) is refused, as
+	// are an upper-case digit and a character that is no digit.
+	for _, c := range []byte{' ', '\n', 'A', 'g'} {
+		bad := bytes.Clone(f.signed)
+		bad[b-2] = c
+		if _, err := Verify(bad); err == nil || c != 'g' && !strings.Contains(err.Error(), "lowercase hex digits") {
+			t.Errorf("/Contents padding zero replaced by %q: %v", c, err)
+		}
+	}
+
 	// Where the error should say why.
 	content := bytes.Index(f.pdf, []byte("stream\n")) + 20
 	bad := bytes.Clone(f.signed)

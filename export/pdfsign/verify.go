@@ -99,6 +99,12 @@ func VerifyWith(pdf []byte, opts VerifyOptions) (*Report, error) {
 	if !contents.hex || int64(contents.start) != br[1] || int64(contents.end) != br[2] {
 		return nil, fmt.Errorf("pdfsign: byte range %v: the unsigned gap is not exactly the /Contents hex string at [%d, %d)", br, contents.start, contents.end)
 	}
+	// The gap is unsigned: anything a PDF reader skips in it (white space in a
+	// hex string) could be changed without changing the signature. So it holds
+	// lowercase hex digits and nothing else (FORMAT.md §7.1).
+	if gap := pdf[br[1]+1 : br[2]-1]; len(gap)%2 != 0 || bytes.ContainsFunc(gap, func(r rune) bool { return !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') }) {
+		return nil, errors.New("pdfsign: /Contents holds something other than lowercase hex digits (white space, say) in the part the signature does not cover")
+	}
 	signedEnd := br[2] + br[3]
 	rep.WholeFileCovered = signedEnd == size
 	if sf, ok := sig.get("SubFilter").(name); ok {

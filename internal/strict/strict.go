@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"reflect"
 	"strings"
 	"unicode/utf8"
@@ -89,24 +88,25 @@ func ShapeOf(t reflect.Type) *Shape {
 	panic("strict: no shape for type " + t.String())
 }
 
-// Check reports the first way data is not exactly one JSON value of shape s:
-// invalid UTF-8, invalid JSON, trailing data, null, a duplicate or unknown
-// member name, a value of the wrong type, an empty value where NotEmpty says
-// none is written, or a \u escape of a surrogate code point (characters beyond
-// U+FFFF are written as UTF-8, never as escaped surrogate pairs).
+// Check reports the first way data is not exactly one JSON value (RFC 8259) of
+// shape s: invalid UTF-8, invalid JSON, trailing data, null, a duplicate or
+// unknown member name, a value of the wrong type, an empty value where NotEmpty
+// says none is written, or a \u escape of a surrogate code point (characters
+// beyond U+FFFF are written as UTF-8, never as escaped surrogate pairs).
+//
+// It is one pass over the bytes with no tokens allocated: verification runs it
+// on every record, on the single goroutine that reads them in order.
 func Check(data []byte, s *Shape) error {
 	if !utf8.Valid(data) {
 		return fmt.Errorf("not valid UTF-8 (bad byte at offset %d)", badUTF8(data))
 	}
-	if err := noSurrogateEscapes(data); err != nil {
+	sc := &scanner{b: data}
+	sc.space()
+	if err := sc.value(s, ""); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := walk(dec, s, ""); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	sc.space()
+	if sc.i != len(sc.b) {
 		return errors.New("data after the JSON value")
 	}
 	return nil
@@ -123,24 +123,263 @@ func badUTF8(b []byte) int {
 	return -1
 }
 
-// noSurrogateEscapes scans the strings of (syntactically valid) JSON for \u
-// escapes in D800–DFFF. The JSON decoder checks the syntax afterwards.
-func noSurrogateEscapes(b []byte) error {
-	in := false
-	for i := 0; i < len(b); i++ {
-		switch c := b[i]; {
-		case !in:
-			in = c == '"'
+// scanner reads JSON from b at i.
+type scanner struct {
+	b []byte
+	i int
+}
+
+func (sc *scanner) space() {
+	for sc.i < len(sc.b) {
+		switch sc.b[sc.i] {
+		case ' ', '\t', '\n', '\r':
+			sc.i++
+		default:
+			return
+		}
+	}
+}
+
+func (sc *scanner) syntaxError(path, want string) error {
+	if sc.i >= len(sc.b) {
+		return fmt.Errorf("%s: unexpected end of JSON input, want %s", where(path), want)
+	}
+	return fmt.Errorf("%s: invalid JSON at offset %d (%q), want %s", where(path), sc.i, sc.b[sc.i], want)
+}
+
+func (sc *scanner) peek() byte {
+	if sc.i < len(sc.b) {
+		return sc.b[sc.i]
+	}
+	return 0
+}
+
+// value reads one value of shape s.
+func (sc *scanner) value(s *Shape, path string) error {
+	switch c := sc.peek(); {
+	case c == '{':
+		if s.Type != Object {
+			break
+		}
+		return sc.object(s, path)
+	case c == '[':
+		if s.Type != Array {
+			break
+		}
+		return sc.array(s, path)
+	case c == '"':
+		if s.Type != String {
+			break
+		}
+		empty, err := sc.str(path)
+		if err == nil && empty && s.NotEmpty {
+			err = fmt.Errorf("%s is an empty string; an empty field is left out", where(path))
+		}
+		return err
+	case c == '-' || '0' <= c && c <= '9':
+		if s.Type != Integer {
+			break
+		}
+		return sc.integer(s, path)
+	case c == 't' || c == 'f':
+		if s.Type != Bool {
+			break
+		}
+		return sc.literal(map[byte]string{'t': "true", 'f': "false"}[c], path)
+	case c == 'n':
+		if err := sc.literal("null", path); err != nil {
+			return err
+		}
+		return fmt.Errorf("%s is null; a field with no value is left out", where(path))
+	default:
+		return sc.syntaxError(path, "a value")
+	}
+	return fmt.Errorf("%s has the wrong type (want %s)", where(path), typeName(s.Type))
+}
+
+func (sc *scanner) literal(word, path string) error {
+	if !bytes.HasPrefix(sc.b[sc.i:], []byte(word)) {
+		return sc.syntaxError(path, word)
+	}
+	sc.i += len(word)
+	return nil
+}
+
+// str reads a string and reports whether it is empty. Escapes must be those
+// of RFC 8259 §7, and none may encode a surrogate.
+func (sc *scanner) str(path string) (empty bool, err error) {
+	start := sc.i
+	sc.i++ // the opening quote
+	for sc.i < len(sc.b) {
+		c := sc.b[sc.i]
+		switch {
 		case c == '"':
-			in = false
-		case c == '\\' && i+1 < len(b):
-			if b[i+1] == 'u' && i+5 < len(b) {
-				if v, err := hex.DecodeString(string(b[i+2 : i+6])); err == nil && v[0] >= 0xd8 && v[0] <= 0xdf {
-					return fmt.Errorf("a string escapes surrogate \\u%s at offset %d; write the character as UTF-8", b[i+2:i+6], i)
+			sc.i++
+			return sc.i == start+2, nil
+		case c < 0x20:
+			return false, fmt.Errorf("%s: a control character (0x%02x) in a string at offset %d must be escaped", where(path), c, sc.i)
+		case c == '\\':
+			if sc.i+1 >= len(sc.b) {
+				return false, sc.syntaxError(path, "an escape")
+			}
+			switch sc.b[sc.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				sc.i += 2
+			case 'u':
+				if sc.i+6 > len(sc.b) {
+					return false, sc.syntaxError(path, "four hex digits")
+				}
+				v, err := hex.DecodeString(string(sc.b[sc.i+2 : sc.i+6]))
+				if err != nil {
+					return false, sc.syntaxError(path, "four hex digits")
+				}
+				if v[0] >= 0xd8 && v[0] <= 0xdf {
+					return false, fmt.Errorf("a string escapes surrogate \\u%s at offset %d; write the character as UTF-8", sc.b[sc.i+2:sc.i+6], sc.i)
+				}
+				sc.i += 6
+			default:
+				return false, sc.syntaxError(path, "a valid escape")
+			}
+		default:
+			sc.i++
+		}
+	}
+	return false, sc.syntaxError(path, "the end of the string")
+}
+
+// key reads a member name. Names cairn uses are plain ASCII; one with an
+// escape is decoded, so that it is compared as the text it stands for.
+func (sc *scanner) key(path string) (string, error) {
+	start := sc.i
+	if _, err := sc.str(path); err != nil {
+		return "", err
+	}
+	raw := sc.b[start:sc.i]
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var k string
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return "", fmt.Errorf("%s: %v", where(path), err)
+	}
+	return k, nil
+}
+
+func (sc *scanner) integer(s *Shape, path string) error {
+	start := sc.i
+	for sc.i < len(sc.b) {
+		c := sc.b[sc.i]
+		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+			break
+		}
+		sc.i++
+	}
+	num := string(sc.b[start:sc.i])
+	if !isUnsignedInteger(num) {
+		if len(num) > 1 && num[0] == '0' && isUnsignedInteger(num[1:]) {
+			return fmt.Errorf("%s: invalid number %s (a leading zero)", where(path), num)
+		}
+		return fmt.Errorf("%s is %s; want a whole number without sign, fraction or exponent", where(path), num)
+	}
+	if num == "0" && s.NotEmpty {
+		return fmt.Errorf("%s is 0; a zero field is left out", where(path))
+	}
+	return nil
+}
+
+func (sc *scanner) array(s *Shape, path string) error {
+	sc.i++ // [
+	sc.space()
+	n := 0
+	if sc.peek() == ']' {
+		sc.i++
+	} else {
+		for {
+			sc.space()
+			if err := sc.value(s.Values, fmt.Sprintf("%s[%d]", path, n)); err != nil {
+				return err
+			}
+			n++
+			sc.space()
+			if c := sc.peek(); c == ',' {
+				sc.i++
+				continue
+			} else if c == ']' {
+				sc.i++
+				break
+			}
+			return sc.syntaxError(path, "',' or ']'")
+		}
+	}
+	if n == 0 && s.NotEmpty {
+		return fmt.Errorf("%s is an empty array; an empty field is left out", where(path))
+	}
+	return nil
+}
+
+func (sc *scanner) object(s *Shape, path string) error {
+	sc.i++            // {
+	var seen []string // objects are small: a slice beats a map
+	sc.space()
+	if sc.peek() == '}' {
+		sc.i++
+	} else {
+		for {
+			sc.space()
+			if sc.peek() != '"' {
+				return sc.syntaxError(path, "a member name")
+			}
+			name, err := sc.key(path)
+			if err != nil {
+				return err
+			}
+			for _, n := range seen {
+				if n == name {
+					return fmt.Errorf("%q appears twice in %s", name, where(path))
 				}
 			}
-			i++ // the escaped character
+			seen = append(seen, name)
+			sub := name
+			if path != "" {
+				sub = path + "." + name
+			}
+			vs := s.Values
+			if s.Members != nil {
+				if vs = s.Members[name]; vs == nil {
+					return fmt.Errorf("unknown field %q in %s%s", name, where(path), caseHint(name, s.Members))
+				}
+			}
+			sc.space()
+			if sc.peek() != ':' {
+				return sc.syntaxError(sub, "':'")
+			}
+			sc.i++
+			sc.space()
+			if err := sc.value(vs, sub); err != nil {
+				return err
+			}
+			sc.space()
+			if c := sc.peek(); c == ',' {
+				sc.i++
+				continue
+			} else if c == '}' {
+				sc.i++
+				break
+			}
+			return sc.syntaxError(path, "',' or '}'")
 		}
+	}
+	for _, r := range s.Required {
+		found := false
+		for _, n := range seen {
+			found = found || n == r
+		}
+		if !found {
+			return fmt.Errorf("%s has no %q field", where(path), r)
+		}
+	}
+	if len(seen) == 0 && s.NotEmpty {
+		return fmt.Errorf("%s is an empty object; an empty field is left out", where(path))
 	}
 	return nil
 }
@@ -150,100 +389,6 @@ func where(path string) string {
 		return "the value"
 	}
 	return path
-}
-
-func walk(dec *json.Decoder, s *Shape, path string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return fmt.Errorf("%s: %v", where(path), syntax(err))
-	}
-	switch t := tok.(type) {
-	case nil:
-		return fmt.Errorf("%s is null; a field with no value is left out", where(path))
-	case json.Delim:
-		switch {
-		case t == '{' && s.Type == Object:
-			return walkObject(dec, s, path)
-		case t == '[' && s.Type == Array:
-			n := 0
-			for dec.More() {
-				if err := walk(dec, s.Values, fmt.Sprintf("%s[%d]", path, n)); err != nil {
-					return err
-				}
-				n++
-			}
-			if _, err := dec.Token(); err != nil { // ]
-				return fmt.Errorf("%s: %v", where(path), syntax(err))
-			}
-			if n == 0 && s.NotEmpty {
-				return fmt.Errorf("%s is an empty array; an empty field is left out", where(path))
-			}
-			return nil
-		}
-	case string:
-		if s.Type == String {
-			if t == "" && s.NotEmpty {
-				return fmt.Errorf("%s is an empty string; an empty field is left out", where(path))
-			}
-			return nil
-		}
-	case json.Number:
-		if s.Type == Integer {
-			if !isUnsignedInteger(t.String()) {
-				return fmt.Errorf("%s is %s; want a whole number without sign, fraction or exponent", where(path), t)
-			}
-			if t == "0" && s.NotEmpty {
-				return fmt.Errorf("%s is 0; a zero field is left out", where(path))
-			}
-			return nil
-		}
-	case bool:
-		if s.Type == Bool {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s has the wrong type (want %s)", where(path), typeName(s.Type))
-}
-
-func walkObject(dec *json.Decoder, s *Shape, path string) error {
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return fmt.Errorf("%s: %v", where(path), syntax(err))
-		}
-		name := tok.(string) // the decoder allows only strings here
-		sub := path + "." + name
-		if path == "" {
-			sub = name
-		}
-		if seen[name] {
-			return fmt.Errorf("%q appears twice in %s", name, where(path))
-		}
-		seen[name] = true
-		vs := s.Values
-		if s.Members != nil {
-			vs = s.Members[name]
-			if vs == nil {
-				return fmt.Errorf("unknown field %q in %s%s", name, where(path), caseHint(name, s.Members))
-			}
-		}
-		if err := walk(dec, vs, sub); err != nil {
-			return err
-		}
-	}
-	if _, err := dec.Token(); err != nil { // }
-		return fmt.Errorf("%s: %v", where(path), syntax(err))
-	}
-	for _, r := range s.Required {
-		if !seen[r] {
-			return fmt.Errorf("%s has no %q field", where(path), r)
-		}
-	}
-	if len(seen) == 0 && s.NotEmpty {
-		return fmt.Errorf("%s is an empty object; an empty field is left out", where(path))
-	}
-	return nil
 }
 
 func caseHint(name string, members map[string]*Shape) string {
@@ -269,10 +414,6 @@ func isUnsignedInteger(s string) bool {
 
 func typeName(t Type) string {
 	return [...]string{"a string", "a whole number", "an object", "an array", "true or false"}[t]
-}
-
-func syntax(err error) string {
-	return strings.TrimPrefix(err.Error(), "json: ")
 }
 
 // Base64 decodes standard base64 with padding (RFC 4648 §4) and nothing else:

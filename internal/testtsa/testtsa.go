@@ -33,7 +33,11 @@ type TSA struct {
 }
 
 // Start starts a TSA whose certificate names name. The caller closes it.
-func Start(name string) (*TSA, error) { return StartReplying(name, nil) }
+func Start(name string) (*TSA, error) { return start(name, time.Now, nil) }
+
+// StartAt starts a TSA whose clock is clock, with certificates valid both then
+// and now: an attacker's TSA that backdates, for tests that such tokens fail.
+func StartAt(name string, clock func() time.Time) (*TSA, error) { return start(name, clock, nil) }
 
 // BERPanicReply is a granted TimeStampResp whose token, SEQUENCE { 04 81 },
 // ends in a long-form length with no length byte after it: encoding/asn1 takes
@@ -51,6 +55,10 @@ var Replies = map[string]func(good []byte) []byte{
 // StartReplying starts a TSA that sends reply(good) instead of each good reply;
 // a nil reply sends the good one.
 func StartReplying(name string, reply func(good []byte) []byte) (*TSA, error) {
+	return start(name, time.Now, reply)
+}
+
+func start(name string, clock func() time.Time, reply func(good []byte) []byte) (*TSA, error) {
 	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -60,9 +68,14 @@ func StartReplying(name string, reply func(good []byte) []byte) (*TSA, error) {
 		return nil, err
 	}
 	now := time.Now()
+	from := now
+	if c := clock(); c.Before(from) {
+		from = c
+	}
+	from = from.Add(-time.Hour)
 	rootTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name + " root"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		NotBefore: from, NotAfter: now.Add(24 * time.Hour),
 		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
 	}
 	rootDER, err := x509.CreateCertificate(rand.Reader, rootTmpl, rootTmpl, rootKey.Public(), rootKey)
@@ -77,7 +90,7 @@ func StartReplying(name string, reply func(good []byte) []byte) (*TSA, error) {
 	eku, _ := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 8}})
 	leafTmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: name, Organization: []string{"cairn tests"}},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
+		NotBefore: from, NotAfter: now.Add(24 * time.Hour), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtraExtensions: []pkix.Extension{{Id: asn1.ObjectIdentifier{2, 5, 29, 37}, Critical: true, Value: eku}},
 	}
 	leafDER, err := x509.CreateCertificate(rand.Reader, leafTmpl, root, tsaKey.Public(), rootKey)
@@ -97,7 +110,7 @@ func StartReplying(name string, reply func(good []byte) []byte) (*TSA, error) {
 		}
 		ts := &timestamp.Timestamp{
 			HashAlgorithm: req.HashAlgorithm, HashedMessage: req.HashedMessage,
-			Time: time.Now().UTC().Truncate(time.Second), Nonce: req.Nonce,
+			Time: clock().UTC().Truncate(time.Second), Nonce: req.Nonce,
 			Policy: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 99999, 1}, Accuracy: time.Second,
 			AddTSACertificate: req.Certificates,
 		}

@@ -10,14 +10,15 @@
 package archive
 
 import (
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 
+	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -59,6 +60,9 @@ type Member struct {
 	Witness  string `json:"witness,omitempty"`   // cosignature: the witness's name
 }
 
+// manifestShape is the JSON shape of a manifest, derived from its json tags.
+var manifestShape = strict.ShapeOf(reflect.TypeOf(Manifest{}))
+
 // Limits that keep a reader's work proportional to a sane archive.
 const (
 	maxManifest = 256 << 20
@@ -80,7 +84,7 @@ func cosignatureName(n int64, i int) string {
 // root decodes the manifest's root hash.
 func (m *Manifest) root() ([32]byte, error) {
 	var h [32]byte
-	b, err := base64.StdEncoding.Strict().DecodeString(m.Root)
+	b, err := strict.Base64(m.Root)
 	if err != nil || len(b) != len(h) {
 		return h, fmt.Errorf("root %q is not a base64 SHA-256 hash", m.Root)
 	}
@@ -92,6 +96,10 @@ func (m *Manifest) root() ([32]byte, error) {
 // and well-formed, names unique and in the order FORMAT.md §8 gives, a checkpoint of
 // the whole ledger, and every timestamp and cosignature beside a checkpoint.
 func parseManifest(data []byte) (*Manifest, error) {
+	// One reading of the bytes (exact names, none twice, no null, UTF-8).
+	if err := strict.Check(data, manifestShape); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(strings.NewReader(string(data)))
 	dec.DisallowUnknownFields()
 	var m Manifest
@@ -225,3 +233,6 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
+
+// memberOwner is the user and group name of every member (FORMAT.md §8).
+const memberOwner = "cairn"

@@ -1,6 +1,7 @@
 package archive
 
 import (
+	"archive/tar"
 	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -272,5 +273,67 @@ func TestRestoreIntoExisting(t *testing.T) {
 	_, err = Restore(bytes.NewReader(data), dir, func(r io.Reader) (string, error) { return "", nil }, Options{})
 	if !errors.Is(err, ledger.ErrExist) {
 		t.Fatalf("Restore into an existing ledger: %v, want ErrExist", err)
+	}
+}
+
+// TestStrictLayout: FORMAT.md §8 fixes each member's mode and owner and that
+// nothing follows the archive's end; an archive that differs only there, its
+// contents intact, is still refused, naming the member.
+func TestStrictLayout(t *testing.T) {
+	f := newFixture(t, 3)
+	data := f.archive(t)
+	if _, err := Verify(bytes.NewReader(data), Options{}); err != nil {
+		t.Fatalf("the archive as written: %v", err)
+	}
+	// rewrite copies the archive through Go's tar, letting edit change the
+	// header of member i.
+	rewrite := func(edit func(i int, h *tar.Header)) []byte {
+		var out bytes.Buffer
+		tr, tw := tar.NewReader(bytes.NewReader(data)), tar.NewWriter(&out)
+		for i := 0; ; i++ {
+			h, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			edit(i, h)
+			body, _ := io.ReadAll(tr)
+			if err := tw.WriteHeader(h); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write(body)
+		}
+		tw.Close()
+		return out.Bytes()
+	}
+	if _, err := Verify(bytes.NewReader(rewrite(func(int, *tar.Header) {})), Options{}); err != nil {
+		t.Fatalf("an unchanged copy: %v", err)
+	}
+	for _, c := range []struct {
+		name  string
+		data  []byte
+		where string
+		what  string
+	}{
+		{"writable member", rewrite(func(i int, h *tar.Header) {
+			if i == 1 {
+				h.Mode = 0o644
+			}
+		}), "records", "mode 0644"},
+		{"another owner", rewrite(func(i int, h *tar.Header) {
+			if i == 0 {
+				h.Uname = "mallory"
+			}
+		}), "manifest.json", `owner "mallory"`},
+		{"data after the end", append(bytes.Clone(data), []byte("hidden text")...), "", "data follows the end"},
+		{"zeros after the end", append(bytes.Clone(data), make([]byte, 1024)...), "", "data follows the end"},
+	} {
+		_, err := Verify(bytes.NewReader(c.data), Options{})
+		var ae *Error
+		if !errors.As(err, &ae) || !strings.HasPrefix(ae.Problems[0].Member, c.where) || !strings.Contains(ae.Error(), c.what) {
+			t.Errorf("%s: %v, want a problem of member %q saying %q", c.name, err, c.where, c.what)
+		}
 	}
 }

@@ -10,10 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -32,6 +30,9 @@ type Options struct {
 	Progress func(records int64)
 	// Workers is the number of signature-checking goroutines; 0 means GOMAXPROCS.
 	Workers int
+	// CheckpointSigners, if set, returns the keys that may sign a checkpoint
+	// of size records (the domain decides). Nil: any key that signed a record.
+	CheckpointSigners func(size int64) []ed25519.PublicKey
 }
 
 // A Report describes an archive that verified.
@@ -117,7 +118,8 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 			}
 		}()
 	}
-	tr := tar.NewReader(bufio.NewReaderSize(r, 1<<20))
+	br := bufio.NewReaderSize(r, 1<<20)
+	tr := tar.NewReader(br)
 	hdr, err := tr.Next()
 	if err != nil {
 		return nil, &Error{[]Problem{{ManifestName, -1, "cannot read the first tar header (not a tar archive, or cut short): " + tarProblem(err)}}}
@@ -127,6 +129,9 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 	}
 	if hdr.Typeflag != tar.TypeReg || hdr.Size > maxManifest || sparse(hdr) {
 		return nil, &Error{[]Problem{{ManifestName, -1, "not a regular file of sane size"}}}
+	}
+	if p := headerProblem(hdr); p != "" {
+		return nil, &Error{[]Problem{{ManifestName, -1, p}}}
 	}
 	data, err := io.ReadAll(tr)
 	if err != nil {
@@ -155,6 +160,10 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
+			// FORMAT.md §8: nothing follows the two zero blocks that end it.
+			if n, _ := io.CopyN(io.Discard, br, 1); n > 0 {
+				rd.report("", -1, "data follows the end of the archive (the two zero blocks); it is not part of a cairn archive")
+			}
 			break
 		}
 		if err != nil {
@@ -177,6 +186,10 @@ func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
 		next++
 		if hdr.Typeflag != tar.TypeReg || sparse(hdr) {
 			rd.report(mb.Name, -1, "not a plain regular file (tar type %q)", hdr.Typeflag)
+			continue
+		}
+		if p := headerProblem(hdr); p != "" {
+			rd.report(mb.Name, -1, "%s", p)
 			continue
 		}
 		if hdr.Size != mb.Bytes {
@@ -237,6 +250,18 @@ func sparse(hdr *tar.Header) bool {
 	return false
 }
 
+// headerProblem checks what FORMAT.md §8 fixes of every member's header: mode
+// 0444 and owner cairn.
+func headerProblem(hdr *tar.Header) string {
+	switch {
+	case hdr.Mode != 0o444:
+		return fmt.Sprintf("mode %04o, a cairn archive's members have mode 0444", hdr.Mode)
+	case hdr.Uname != memberOwner:
+		return fmt.Sprintf("owner %q, a cairn archive's members belong to %q", hdr.Uname, memberOwner)
+	}
+	return ""
+}
+
 func tarProblem(err error) string {
 	switch {
 	case errors.Is(err, io.ErrUnexpectedEOF):
@@ -258,7 +283,11 @@ func (rd *reader) member(mb Member, body io.Reader) error {
 		if !ok {
 			return nil
 		}
-		c, err := ledger.OpenCheckpoint(note, rd.rep.Keys...)
+		signers := rd.rep.Keys
+		if rd.opts.CheckpointSigners != nil {
+			signers = rd.opts.CheckpointSigners(mb.TreeSize)
+		}
+		c, err := ledger.OpenCheckpoint(note, signers...)
 		switch {
 		case err != nil:
 			rd.report(mb.Name, -1, "%v", err)
@@ -354,151 +383,53 @@ func (rd *reader) small(mb Member, body io.Reader, limit int64) ([]byte, bool) {
 
 // records reads the concatenated entries. Each entry's length follows from its
 // own header (156 + the payload length at offset 88), so the member needs no
-// framing of its own.
+// framing of its own. Each entry is checked by ledger.RecordChecker, the rules
+// ledger verification uses.
 func (rd *reader) records(mb Member, body io.Reader) error {
 	br := bufio.NewReaderSize(body, 1<<20)
-	workers := rd.opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	var (
-		mu     sync.Mutex
-		badSig = int64(-1)
-		wg     sync.WaitGroup
-	)
-	batches := make(chan []*ledger.Record, 2*workers)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for b := range batches {
-				for _, r := range b {
-					if !r.CheckSignature(rd.m.Origin) {
-						mu.Lock()
-						if badSig < 0 || r.Seq < badSig {
-							badSig = r.Seq
-						}
-						mu.Unlock()
-					}
-				}
-			}
-		}()
-	}
-	var (
-		seq      int64
-		prevBody tlog.Hash
-		prevTime time.Time
-		tree     compactRange
-		batch    []*ledger.Record
-		keys     = map[string]bool{}
-		bad      = false
-	)
-	flushBatch := func() {
-		if len(batch) > 0 {
-			batches <- batch
-			batch = nil
-		}
-	}
-	for !bad {
-		var head [92]byte
-		n, err := io.ReadFull(br, head[:])
-		if n == 0 && err == io.EOF {
+	chk := ledger.NewRecordChecker(rd.m.Origin, ledger.CheckOptions{Workers: rd.opts.Workers, CheckRecord: rd.opts.CheckRecord})
+	defer chk.Close()
+	for !chk.Failed() {
+		entry, err := readEntry(br)
+		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			rd.report(mb.Name, seq, "entry is cut short: %s", tarProblem(errors.Join(io.ErrUnexpectedEOF, err)))
-			bad = true
+			chk.Report(chk.Size(), "%v", err)
 			break
 		}
-		plen := int64(binary.BigEndian.Uint32(head[88:92]))
-		if plen > ledger.MaxPayload {
-			rd.report(mb.Name, seq, "payload length %d exceeds the limit of %d (entry damaged)", plen, ledger.MaxPayload)
-			bad = true
+		if r, _ := chk.Add(entry); r == nil {
 			break
 		}
-		entry := make([]byte, 92+plen+ed25519.SignatureSize)
-		copy(entry, head[:])
-		if _, err := io.ReadFull(br, entry[92:]); err != nil {
-			rd.report(mb.Name, seq, "entry is cut short (%s)", tarProblem(io.ErrUnexpectedEOF))
-			bad = true
-			break
+		seq := chk.Size()
+		if _, ok := rd.rootAt[seq]; ok {
+			rd.rootAt[seq] = chk.Root()
 		}
-		r, err := ledger.DecodeEntry(entry)
-		switch {
-		case err != nil:
-			rd.report(mb.Name, seq, "%v", err)
-			bad = true
-		case r.Seq != seq:
-			rd.report(mb.Name, seq, "entry says it is record %d (records moved, inserted or removed)", r.Seq)
-			bad = true
-		case r.Prev != prevBody:
-			rd.report(mb.Name, seq, "chain link does not match record %d (a record before it was changed, removed or inserted)", seq-1)
-			bad = true
-		case r.Time.Before(prevTime):
-			rd.report(mb.Name, seq, "timestamp %s is earlier than record %d's", r.Time.Format(time.RFC3339Nano), seq-1)
-			bad = true
-		}
-		if bad {
-			break
-		}
-		if rd.opts.CheckRecord != nil {
-			if err := rd.opts.CheckRecord(r); err != nil {
-				rd.report(mb.Name, seq, "%v", err)
-				bad = true
-				break
-			}
-		}
-		if !keys[string(r.Key)] {
-			keys[string(r.Key)] = true
-			rd.rep.Keys = append(rd.rep.Keys, r.Key)
-		}
-		if seq == 0 {
-			rd.rep.First = r.Time
-		}
-		rd.rep.Last = r.Time
-		tree.push(seq, r.Hash())
-		if _, ok := rd.rootAt[seq+1]; ok {
-			rd.rootAt[seq+1] = tree.root()
-		}
-		prevBody = sha256.Sum256(entry[:len(entry)-ed25519.SignatureSize])
-		prevTime = r.Time
-		seq++
-		batch = append(batch, r)
-		if len(batch) == 256 {
-			flushBatch()
-			if rd.opts.Progress != nil {
-				rd.opts.Progress(seq)
-			}
+		if seq%256 == 0 && rd.opts.Progress != nil {
+			rd.opts.Progress(seq)
 		}
 		if rd.rs != nil {
 			rd.rs.pending = append(rd.rs.pending, entry)
 			if len(rd.rs.pending) == 4096 {
 				if err := rd.rs.flush(); err != nil {
 					rd.report(mb.Name, -1, "restore: %v", err)
-					bad = true
+					return nil
 				}
 			}
 		}
 	}
-	flushBatch()
-	close(batches)
-	wg.Wait()
-	if badSig >= 0 {
-		// Signatures are checked in parallel; keep the problems in record order.
-		rd.report(mb.Name, badSig, "signature does not verify")
-		if n := len(rd.problems); n >= 2 && rd.problems[n-2].Member == mb.Name && rd.problems[n-2].Seq > badSig {
-			rd.problems[n-2], rd.problems[n-1] = rd.problems[n-1], rd.problems[n-2]
-		}
+	if verr := chk.Close(); verr != nil {
+		rd.report(mb.Name, verr.Seq, "%s", verr.Problem)
 		return nil
 	}
-	if bad {
-		return nil
-	}
+	seq := chk.Size()
+	rd.rep.Keys = chk.Keys()
+	rd.rep.First, rd.rep.Last = chk.Span()
 	if seq != rd.m.Size {
 		rd.report(mb.Name, -1, "holds %d records, the manifest says %d", seq, rd.m.Size)
 		return nil
 	}
-	root := tree.root()
+	root := chk.Root()
 	rd.rep.Root = root
 	if want, _ := rd.m.root(); want != root {
 		rd.report(ManifestName, -1, "root %s does not match the records (their root is %s)", rd.m.Root, fmtHash(root))
@@ -515,29 +446,27 @@ func (rd *reader) records(mb Member, body io.Reader) error {
 	return nil
 }
 
+// readEntry reads one entry: its 92-byte header, then the payload and
+// signature its length implies. io.EOF means the member ended between entries.
+func readEntry(br *bufio.Reader) ([]byte, error) {
+	var head [92]byte
+	n, err := io.ReadFull(br, head[:])
+	if n == 0 && err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("entry is cut short: %s", tarProblem(errors.Join(io.ErrUnexpectedEOF, err)))
+	}
+	plen := int64(binary.BigEndian.Uint32(head[88:92]))
+	if plen > ledger.MaxPayload {
+		return nil, fmt.Errorf("payload length %d exceeds the limit of %d (entry damaged)", plen, ledger.MaxPayload)
+	}
+	entry := make([]byte, 92+plen+ed25519.SignatureSize)
+	copy(entry, head[:])
+	if _, err := io.ReadFull(br, entry[92:]); err != nil {
+		return nil, fmt.Errorf("entry is cut short (%s)", tarProblem(io.ErrUnexpectedEOF))
+	}
+	return entry, nil
+}
+
 func fmtHash(h tlog.Hash) string { return h.String() }
-
-// compactRange is the right edge of a Merkle tree built leaf by leaf: the roots
-// of its perfect subtrees, largest first (at most 63 hashes).
-type compactRange struct{ hashes []tlog.Hash }
-
-func (c *compactRange) push(n int64, leaf tlog.Hash) {
-	c.hashes = append(c.hashes, leaf)
-	for m := n; m&1 == 1; m >>= 1 {
-		k := len(c.hashes)
-		c.hashes = append(c.hashes[:k-2], tlog.NodeHash(c.hashes[k-2], c.hashes[k-1]))
-	}
-}
-
-// root folds the subtrees from the smallest up (RFC 6962: an unbalanced tree is
-// its largest perfect left subtree and the rest to the right).
-func (c *compactRange) root() tlog.Hash {
-	if len(c.hashes) == 0 {
-		return tlog.Hash(sha256.Sum256(nil))
-	}
-	h := c.hashes[len(c.hashes)-1]
-	for i := len(c.hashes) - 2; i >= 0; i-- {
-		h = tlog.NodeHash(c.hashes[i], h)
-	}
-	return h
-}

@@ -180,7 +180,7 @@ func Write(w io.Writer, l *ledger.Ledger, opts WriteOptions) (*Manifest, error) 
 	header := func(name string, size int64) error {
 		return tw.WriteHeader(&tar.Header{
 			Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o444, ModTime: mod,
-			Uname: "cairn", Gname: "cairn", Format: tar.FormatPAX,
+			Uname: memberOwner, Gname: memberOwner, Format: tar.FormatPAX,
 		})
 	}
 	mj, err := json.MarshalIndent(m, "", "  ")

@@ -2,24 +2,22 @@ package witness
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/sys/unix"
 
 	"github.com/cairn-ledger/cairn/internal/userfile"
+	"github.com/cairn-ledger/cairn/ledger"
 )
 
 // Errors Cosign wraps, for callers that react to a refusal by kind.
@@ -95,7 +93,7 @@ func (l *Log) check(origin string) error {
 	if l == nil {
 		return errors.New("no entry")
 	}
-	if !validOrigin(origin) {
+	if !ledger.ValidOrigin(origin) {
 		return errors.New("invalid origin")
 	}
 	if len(l.Keys) == 0 {
@@ -115,11 +113,11 @@ func (l *Log) check(origin string) error {
 		}
 		return nil
 	}
-	c, err := parseCheckpoint(noteBody(l.Checkpoint))
+	c, err := ledger.ParseCheckpoint([]byte(l.Checkpoint))
 	if err != nil {
 		return err
 	}
-	if c.origin != origin || c.size != l.Size || c.root != l.Root {
+	if c.Origin != origin || c.Size != l.Size || c.Root != l.Root {
 		return errors.New("checkpoint does not match size and root")
 	}
 	return nil
@@ -132,58 +130,6 @@ func (s *State) Marshal() ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '\n'), nil
-}
-
-// validOrigin reports whether s can be a checkpoint origin line.
-func validOrigin(s string) bool {
-	return s != "" && utf8.ValidString(s) && !strings.ContainsAny(s, "\n\r")
-}
-
-type checkpoint struct {
-	origin string
-	size   int64
-	root   tlog.Hash
-}
-
-// noteBody returns the text of a signed note, before its signatures, as note.Open
-// splits it.
-func noteBody(text string) string {
-	if i := strings.LastIndex(text, "\n\n"); i >= 0 {
-		return text[:i+1]
-	}
-	return text
-}
-
-// parseCheckpoint parses the body of a C2SP checkpoint: origin, size and root hash
-// lines, then optional extension lines. The witness vouches for the first three
-// only, though its cosignature covers all of them.
-func parseCheckpoint(body string) (*checkpoint, error) {
-	if !strings.HasSuffix(body, "\n") {
-		return nil, errors.New("checkpoint: text does not end in a newline")
-	}
-	lines := strings.Split(strings.TrimSuffix(body, "\n"), "\n")
-	if len(lines) < 3 {
-		return nil, errors.New("checkpoint: want origin, size and root hash lines")
-	}
-	for _, l := range lines[3:] {
-		if l == "" {
-			return nil, errors.New("checkpoint: empty extension line")
-		}
-	}
-	if !validOrigin(lines[0]) {
-		return nil, fmt.Errorf("checkpoint: invalid origin %q", lines[0])
-	}
-	size, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || size < 0 || strconv.FormatInt(size, 10) != lines[1] {
-		return nil, fmt.Errorf("checkpoint: invalid tree size %q", lines[1])
-	}
-	root, err := base64.StdEncoding.Strict().DecodeString(lines[2])
-	if err != nil || len(root) != tlog.HashSize {
-		return nil, fmt.Errorf("checkpoint: invalid root hash %q", lines[2])
-	}
-	c := &checkpoint{origin: lines[0], size: size}
-	copy(c.root[:], root)
-	return c, nil
 }
 
 // A Witness cosigns checkpoints of the logs it follows, keeping its state in one
@@ -225,7 +171,7 @@ func (w *Witness) State() (*State, error) {
 // only AddLog adds keys. Adding a second key to a log (a rotation) keeps the
 // first and the log's cosigned state.
 func (w *Witness) AddLog(origin, vkey string) error {
-	if !validOrigin(origin) {
+	if !ledger.ValidOrigin(origin) {
 		return fmt.Errorf("witness: invalid log origin %q", origin)
 	}
 	if _, err := note.NewVerifier(vkey); err != nil {
@@ -283,25 +229,25 @@ func (w *Witness) Cosign(text []byte, proof tlog.TreeProof) ([]byte, error) {
 			}
 			return false, fmt.Errorf("witness: checkpoint for %q: %v", origin, err)
 		}
-		c, err := parseCheckpoint(n.Text)
+		c, err := ledger.ParseCheckpoint([]byte(n.Text))
 		if err != nil {
 			return false, fmt.Errorf("witness: %v", err)
 		}
-		if c.origin != origin {
-			return false, fmt.Errorf("witness: checkpoint origin %q is not %q", c.origin, origin)
+		if c.Origin != origin {
+			return false, fmt.Errorf("witness: checkpoint origin %q is not %q", c.Origin, origin)
 		}
 		if l.Checkpoint != "" {
 			switch {
-			case c.size < l.Size:
+			case c.Size < l.Size:
 				return false, fmt.Errorf("witness: %w: %q at size %d, but the witness cosigned size %d",
-					ErrRollback, origin, c.size, l.Size)
-			case c.size == l.Size && c.root != l.Root:
+					ErrRollback, origin, c.Size, l.Size)
+			case c.Size == l.Size && c.Root != l.Root:
 				return false, fmt.Errorf("witness: %w: %q at size %d has root %v, but the witness cosigned root %v",
-					ErrFork, origin, c.size, c.root, l.Root)
-			case c.size > l.Size && l.Size > 0:
-				if err := tlog.CheckTree(proof, c.size, c.root, l.Size, l.Root); err != nil {
+					ErrFork, origin, c.Size, c.Root, l.Root)
+			case c.Size > l.Size && l.Size > 0:
+				if err := tlog.CheckTree(proof, c.Size, c.Root, l.Size, l.Root); err != nil {
 					return false, fmt.Errorf("witness: %w: %q at size %d from size %d: %v",
-						ErrInconsistent, origin, c.size, l.Size, err)
+						ErrInconsistent, origin, c.Size, l.Size, err)
 				}
 			}
 		}
@@ -311,8 +257,8 @@ func (w *Witness) Cosign(text []byte, proof tlog.TreeProof) ([]byte, error) {
 		if t < l.Time {
 			t = l.Time
 		}
-		if c.size > l.Size || l.Checkpoint == "" {
-			l.Size, l.Root, l.Checkpoint = c.size, c.root, string(text)
+		if c.Size > l.Size || l.Checkpoint == "" {
+			l.Size, l.Root, l.Checkpoint = c.Size, c.Root, string(text)
 		}
 		l.Time = t
 		out, err = note.Sign(n, w.cosigner.At(time.Unix(t, 0)))
