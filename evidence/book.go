@@ -24,6 +24,7 @@ import (
 //	.cairn/files/       stored files, by SHA-256
 //	.cairn/config.json  local settings: the current asset (not evidence)
 //	.cairn/index.json   a cache of assets and keys, rebuilt from the ledger when stale
+//	.cairn/batches/     journals of batches being recorded (cairn batch), not evidence
 type Book struct {
 	Dir    string
 	Ledger *ledger.Ledger
@@ -115,13 +116,17 @@ func Init(dir string, id *Identity) (*Book, *ledger.Record, error) {
 type OpenOptions struct {
 	LockTimeout time.Duration
 	Bulk        bool
+	// ReadOnly opens the ledger without writing to it until something is
+	// recorded or stored (ledger.Options.ReadOnly); the index cache is not
+	// saved either.
+	ReadOnly bool
 }
 
 // Open opens the book in dir.
 func Open(dir string, opts *OpenOptions) (*Book, error) {
 	lo := &ledger.Options{}
 	if opts != nil {
-		lo.LockTimeout, lo.Bulk = opts.LockTimeout, opts.Bulk
+		lo.LockTimeout, lo.Bulk, lo.ReadOnly = opts.LockTimeout, opts.Bulk, opts.ReadOnly
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%w at %s; create one with: cairn init", ErrNoBook, dir)
@@ -134,6 +139,7 @@ func Open(dir string, opts *OpenOptions) (*Book, error) {
 		return nil, err
 	}
 	b := &Book{Dir: dir, Ledger: l, Files: NewFileStore(filepath.Join(dir, "files"))}
+	b.sweepLeftovers()
 	if err := b.loadIndex(); err != nil {
 		l.Close()
 		return nil, err
@@ -244,8 +250,12 @@ func (a *AssetInfo) apply(r *ledger.Record, s *Step) {
 	a.Updated = r.Time
 }
 
-// saveIndex writes the cache. It is not synced: a lost cache is rebuilt.
+// saveIndex writes the cache. It is not synced: a lost cache is rebuilt. A
+// book that has only been read writes nothing.
 func (b *Book) saveIndex() {
+	if b.Ledger.ReadOnly() {
+		return
+	}
 	data, err := json.Marshal(b.idx)
 	if err != nil {
 		return
@@ -290,6 +300,13 @@ func (b *Book) Assets() []*AssetInfo {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Seq < out[j].Seq })
 	return out
+}
+
+// KeyIntroduced reports whether an identity or rotation record of this ledger
+// introduced pub.
+func (b *Book) KeyIntroduced(pub ed25519.PublicKey) bool {
+	_, ok := b.idx.Keys[hex.EncodeToString(pub)]
+	return ok
 }
 
 // AuthorName returns the name the signed record that introduced the key gives

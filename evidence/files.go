@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
 // FileStore keeps files by the SHA-256 of their content, once however often they
@@ -52,20 +55,9 @@ func (s *FileStore) Open(sum string) (*os.File, error) {
 // its reference. It fsyncs the stored copy before returning: a step must never
 // name a file that a crash could lose.
 func (s *FileStore) Add(path string) (FileRef, error) {
-	fi, err := os.Stat(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return FileRef{}, inputErrorf("%s: no such file", path)
-	case err != nil:
-		return FileRef{}, inputErrorf("%s: %v", path, err)
-	case fi.IsDir():
-		return FileRef{}, inputErrorf("%s is a directory; give a file", path)
-	case !fi.Mode().IsRegular():
-		return FileRef{}, inputErrorf("%s is not a regular file", path)
-	}
-	in, err := os.Open(path)
+	in, err := openStepFile(path)
 	if err != nil {
-		return FileRef{}, inputErrorf("%s: %v", path, err)
+		return FileRef{}, err
 	}
 	defer in.Close()
 	ref, err := s.AddReader(in)
@@ -76,19 +68,86 @@ func (s *FileStore) Add(path string) (FileRef, error) {
 	return ref, nil
 }
 
+// HashFile returns the reference Add would return for the file at path, and
+// stores nothing: for checking a step before anything is written.
+func HashFile(path string) (FileRef, error) {
+	in, err := openStepFile(path)
+	if err != nil {
+		return FileRef{}, err
+	}
+	defer in.Close()
+	ref, err := hashInto(io.Discard, in)
+	if err != nil {
+		return FileRef{}, inputErrorf("%s: %v", path, err)
+	}
+	ref.Name = filepath.Base(path)
+	return ref, nil
+}
+
+// openStepFile opens a file a step records. Only regular files: a FIFO would
+// keep cairn waiting and a device may never end. Files have no size limit,
+// since they are streamed through the hash into the store.
+func openStepFile(path string) (*os.File, error) {
+	f, err := userfile.Open(path, "file to record", -1)
+	if err != nil {
+		return nil, inputErrorf("%v", err)
+	}
+	return f, nil
+}
+
+// Temporary names, for tmpfile.Create and tmpfile.Sweep.
+const (
+	// IncomingPattern names a file on its way into the store.
+	IncomingPattern = ".incoming-*"
+	// BatchPattern names the spooled input of a batch being recorded.
+	BatchPattern = ".batch-*"
+)
+
+// DurablePattern names WriteFileDurable's temporary file for path.
+func DurablePattern(path string) string { return "." + filepath.Base(path) + ".tmp-*" }
+
+// sweepLeftovers removes the temporary files that killed processes left in
+// the book (unlocked and more than a minute old, see internal/tmpfile).
+func (b *Book) sweepLeftovers() {
+	tmpfile.Sweep(filepath.Join(b.Dir, "files"), IncomingPattern)
+	tmpfile.Sweep(b.Dir, BatchPattern)
+}
+
 // AddReader stores what r yields.
 func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return FileRef{}, err
 	}
-	tmp, err := os.CreateTemp(s.dir, ".incoming-*")
+	tmp, err := tmpfile.Create(s.dir, IncomingPattern)
 	if err != nil {
 		return FileRef{}, err
 	}
-	defer func() {
-		tmp.Close()
-		os.Remove(tmp.Name())
-	}()
+	defer tmp.Discard()
+	ref, err := hashInto(tmp, r)
+	if err != nil {
+		return FileRef{}, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return FileRef{}, err
+	}
+	dst := s.path(ref.SHA256)
+	if _, err := os.Stat(dst); err == nil {
+		return ref, nil // already stored: content addressing makes it the same file
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return FileRef{}, err
+	}
+	tmp.Chmod(0o444)
+	if err := tmp.Commit(dst); err != nil {
+		return FileRef{}, err
+	}
+	syncDir(filepath.Dir(dst))
+	return ref, nil
+}
+
+// hashInto copies r to w and returns its reference (without a name): SHA-256,
+// size and the type sniffed from its first bytes.
+func hashInto(w io.Writer, r io.Reader) (FileRef, error) {
 	h := sha256.New()
 	var head [512]byte
 	n, err := io.ReadFull(r, head[:])
@@ -96,41 +155,26 @@ func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 		return FileRef{}, err
 	}
 	h.Write(head[:n])
-	if _, err := tmp.Write(head[:n]); err != nil {
+	if _, err := w.Write(head[:n]); err != nil {
 		return FileRef{}, err
 	}
-	size, err := io.Copy(io.MultiWriter(tmp, h), r)
+	size, err := io.Copy(io.MultiWriter(w, h), r)
 	if err != nil {
 		return FileRef{}, err
 	}
-	if err := tmp.Sync(); err != nil {
-		return FileRef{}, err
-	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	ref := FileRef{SHA256: sum, Size: size + int64(n), Type: sniff(head[:n])}
-	dst := s.path(sum)
-	if _, err := os.Stat(dst); err == nil {
-		return ref, nil // already stored: content addressing makes it the same file
-	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return FileRef{}, err
-	}
-	if err := tmp.Close(); err != nil {
-		return FileRef{}, err
-	}
-	os.Chmod(tmp.Name(), 0o444)
-	if err := os.Rename(tmp.Name(), dst); err != nil {
-		return FileRef{}, err
-	}
-	syncDir(filepath.Dir(dst))
-	return ref, nil
+	return FileRef{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size + int64(n), Type: sniff(head[:n])}, nil
 }
 
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
+func syncDir(dir string) { syncDirErr(dir) }
+
+// syncDirErr makes a directory's entries (a rename, a new file) durable.
+func syncDirErr(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
 	}
+	defer d.Close()
+	return d.Sync()
 }
 
 // sniff names the content type from the first bytes, the way browsers do; image
@@ -170,4 +214,33 @@ func (s *FileStore) Check(ref FileRef) error {
 		return fmt.Errorf("stored file %s (%s) has %d bytes, the step recorded %d", ref.Short(), ref.Name, n, ref.Size)
 	}
 	return nil
+}
+
+// WriteFileDurable writes data to path through a temporary file in the same
+// directory, synced, renamed into place and the directory synced: after it
+// returns, path holds data across a crash, and at no point does path hold part
+// of it. A failure removes the temporary file.
+func WriteFileDurable(path string, data []byte, mode os.FileMode) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := tmpfile.Create(dir, DurablePattern(path))
+	if err != nil {
+		return err
+	}
+	defer f.Discard()
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Commit(path); err != nil {
+		return err
+	}
+	return syncDirErr(dir)
 }

@@ -23,6 +23,7 @@ import (
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/crypto/scrypt"
 
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -36,6 +37,9 @@ type Identity struct {
 	Key         ed25519.PrivateKey
 	PDFKey      *ecdsa.PrivateKey
 	Cert        *x509.Certificate
+	// Encrypted says that the key file it was loaded from is protected by a
+	// passphrase; a rotation protects the new key the same way.
+	Encrypted bool
 }
 
 // Public returns the Ed25519 public key.
@@ -108,6 +112,9 @@ func DefaultKeyPath() (string, error) {
 	return filepath.Join(dir, "identity.json"), nil
 }
 
+// maxKeyFile bounds an identity file: the keys and a certificate take 2 KB.
+const maxKeyFile = 64 << 10
+
 // keyFile is the identity file's JSON form.
 type keyFile struct {
 	Comment   string          `json:"comment"`
@@ -143,9 +150,55 @@ var ErrKeyExists = errors.New("identity key file already exists")
 // Save writes the identity to path with mode 0600, encrypting the private keys when
 // passphrase is not empty. It never overwrites a file.
 func (id *Identity) Save(path string, passphrase []byte) error {
-	p8, err := x509.MarshalPKCS8PrivateKey(id.PDFKey)
+	data, err := id.marshal(passphrase)
 	if err != nil {
 		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w", path, ErrKeyExists)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return syncDirErr(filepath.Dir(path))
+}
+
+// Key-derivation parameters: what Save writes, and the most LoadIdentity
+// accepts. scrypt needs 128·N·r bytes of memory and p times the work, so a key
+// file must not be able to ask for more than a laptop has (r=100000 took all of
+// it).
+const (
+	scryptN        = 1 << 15
+	scryptR        = 8
+	scryptP        = 1
+	maxScryptN     = 1 << 20
+	maxScryptR     = 32
+	maxScryptP     = 16
+	maxScryptBytes = 256 << 20
+)
+
+// marshal returns the key file's bytes.
+func (id *Identity) marshal(passphrase []byte) ([]byte, error) {
+	p8, err := x509.MarshalPKCS8PrivateKey(id.PDFKey)
+	if err != nil {
+		return nil, err
 	}
 	secret := keySecret{
 		Ed25519Seed: base64.StdEncoding.EncodeToString(id.Key.Seed()),
@@ -163,14 +216,14 @@ func (id *Identity) Save(path string, passphrase []byte) error {
 		kf.Secret = &secret
 	} else {
 		plain, _ := json.Marshal(secret)
-		blk := &encryptedBlock{KDF: "scrypt", N: 1 << 15, R: 8, P: 1}
+		blk := &encryptedBlock{KDF: "scrypt", N: scryptN, R: scryptR, P: scryptP}
 		salt := make([]byte, 16)
 		nonce := make([]byte, chacha20poly1305.NonceSize)
 		rand.Read(salt)
 		rand.Read(nonce)
 		k, err := scrypt.Key(passphrase, salt, blk.N, blk.R, blk.P, chacha20poly1305.KeySize)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		aead, _ := chacha20poly1305.New(k)
 		blk.Salt = base64.StdEncoding.EncodeToString(salt)
@@ -180,28 +233,9 @@ func (id *Identity) Save(path string, passphrase []byte) error {
 	}
 	data, err := json.MarshalIndent(kf, "", "  ")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w", path, ErrKeyExists)
-	}
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(data, '\n')); err != nil {
-		f.Close()
-		os.Remove(path)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return append(data, '\n'), nil
 }
 
 // ErrNoIdentity is wrapped when the key file does not exist.
@@ -231,7 +265,7 @@ func readKeyFile(path string) (*keyFile, error) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, inputErrorf("identity key %s is readable by others (mode %04o); protect it with: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path, "identity key file", maxKeyFile)
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +274,19 @@ func readKeyFile(path string) (*keyFile, error) {
 		return nil, fmt.Errorf("identity key %s is not a cairn identity file (version 1)", path)
 	}
 	return &kf, nil
+}
+
+// KeyDirWarning describes a danger in the directory that holds the key file at
+// path, or returns "": a directory others may write to lets them replace the
+// key (and so sign as its owner), even when the file itself is mode 0600.
+func KeyDirWarning(path string) string {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o022 == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the directory of your identity key, %s, is writable by others (mode %04o): they could replace the key; protect it with: chmod 700 %s",
+		dir, fi.Mode().Perm(), dir)
 }
 
 func (kf *keyFile) public(path string) (ed25519.PublicKey, *x509.Certificate, error) {
@@ -271,19 +318,22 @@ func LoadIdentity(path string, passphrase func() ([]byte, error)) (*Identity, er
 	}
 	secret := kf.Secret
 	if kf.Encrypted != nil {
+		blk := kf.Encrypted
+		salt, _ := base64.StdEncoding.DecodeString(blk.Salt)
+		nonce, _ := base64.StdEncoding.DecodeString(blk.Nonce)
+		ct, _ := base64.StdEncoding.DecodeString(blk.Ciphertext)
+		if blk.KDF != "scrypt" || len(nonce) != chacha20poly1305.NonceSize {
+			return nil, fmt.Errorf("identity key %s: unsupported encryption parameters", path)
+		}
+		if err := checkScrypt(blk); err != nil {
+			return nil, inputErrorf("identity key %s: %v", path, err)
+		}
 		if passphrase == nil {
 			return nil, fmt.Errorf("identity key %s is encrypted; set CAIRN_PASSPHRASE or run cairn in a terminal", path)
 		}
 		pass, err := passphrase()
 		if err != nil {
 			return nil, err
-		}
-		blk := kf.Encrypted
-		salt, _ := base64.StdEncoding.DecodeString(blk.Salt)
-		nonce, _ := base64.StdEncoding.DecodeString(blk.Nonce)
-		ct, _ := base64.StdEncoding.DecodeString(blk.Ciphertext)
-		if blk.KDF != "scrypt" || blk.N < 1<<10 || blk.N > 1<<22 || len(nonce) != chacha20poly1305.NonceSize {
-			return nil, fmt.Errorf("identity key %s: unsupported encryption parameters", path)
 		}
 		k, err := scrypt.Key(pass, salt, blk.N, blk.R, blk.P, chacha20poly1305.KeySize)
 		if err != nil {
@@ -315,7 +365,7 @@ func LoadIdentity(path string, passphrase func() ([]byte, error)) (*Identity, er
 	if err != nil || !ok {
 		return nil, fmt.Errorf("identity key %s: invalid P-256 private key", path)
 	}
-	id := &Identity{Name: kf.Name, Email: kf.Email, Key: ed25519.NewKeyFromSeed(seed), PDFKey: ec, Cert: cert}
+	id := &Identity{Name: kf.Name, Email: kf.Email, Key: ed25519.NewKeyFromSeed(seed), PDFKey: ec, Cert: cert, Encrypted: kf.Encrypted != nil}
 	if !id.Public().Equal(pub) {
 		return nil, fmt.Errorf("identity key %s: the private key does not match the public key", path)
 	}
@@ -323,6 +373,21 @@ func LoadIdentity(path string, passphrase func() ([]byte, error)) (*Identity, er
 		return nil, fmt.Errorf("identity key %s: the PDF-signing key does not match its certificate", path)
 	}
 	return id, nil
+}
+
+// checkScrypt refuses key-derivation parameters that would take more memory or
+// time than any key cairn writes could need, before scrypt allocates them.
+func checkScrypt(b *encryptedBlock) error {
+	switch {
+	case b.N < 1<<10 || b.N > maxScryptN || b.N&(b.N-1) != 0,
+		b.R < 1 || b.R > maxScryptR, b.P < 1 || b.P > maxScryptP,
+		int64(b.N)*int64(b.R)*128 > maxScryptBytes:
+		return fmt.Errorf("its scrypt parameters (N=%d, r=%d, p=%d) are outside what cairn reads "+
+			"(N a power of two up to %d, r up to %d, p up to %d, at most %d MiB of memory); "+
+			"the file was not written by cairn or was damaged: restore it from your backup",
+			b.N, b.R, b.P, maxScryptN, maxScryptR, maxScryptP, maxScryptBytes>>20)
+	}
+	return nil
 }
 
 // CheckBinding verifies that cert is bound to the Ed25519 key pub (FORMAT.md

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cairn-ledger/cairn/internal/human"
 )
 
 // StepVersion is the version of the step encoding written by this package.
@@ -222,17 +224,7 @@ func checkText(field, s string, max int) error {
 }
 
 // HumanSize writes a byte count for people: 1.5 MiB.
-func HumanSize(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+func HumanSize(n int64) string { return human.Size(n) }
 
 // Normalize fills in what follows from the kind (the actor of most steps; a
 // selection's chosen file among its candidates, and the candidates not chosen;

@@ -5,11 +5,11 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"time"
 
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
@@ -21,12 +21,33 @@ const DefaultTimestampEvery = 15 * time.Minute
 // TSARootsFile is where cairn config keeps a ledger's trusted TSA roots.
 const TSARootsFile = "tsa-roots.pem"
 
+// MaxRootsFile bounds a PEM file of trusted roots: a few certificates take a
+// few kilobytes; the EU trusted lists' TSA roots, a few hundred.
+const MaxRootsFile = 4 << 20
+
 // LoadRoots reads PEM certificates. It refuses a file without any.
 func LoadRoots(path string) (*x509.CertPool, []*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := userfile.Read(path, "PEM certificate file", MaxRootsFile)
 	if err != nil {
 		return nil, nil, err
 	}
+	return parseRoots(path, data)
+}
+
+// ReadRoots reads a PEM file of roots and checks it as LoadRoots does,
+// returning its bytes (cairn config keeps a copy).
+func ReadRoots(path string) ([]byte, error) {
+	data, err := userfile.Read(path, "PEM certificate file", MaxRootsFile)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := parseRoots(path, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+func parseRoots(path string, data []byte) (*x509.CertPool, []*x509.Certificate, error) {
 	pool := x509.NewCertPool()
 	var certs []*x509.Certificate
 	for len(data) > 0 {

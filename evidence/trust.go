@@ -112,15 +112,12 @@ func WriteUserConfig(c *UserConfig) error {
 	if err != nil {
 		return err
 	}
-	return writeFileSynced(p, append(data, '\n'), 0o644)
+	return WriteFileDurable(p, append(data, '\n'), 0o644)
 }
 
 // SetUserTSARoots copies a PEM file of roots into the settings directory.
 func SetUserTSARoots(c *UserConfig, path string) error {
-	if _, _, err := LoadRoots(path); err != nil {
-		return err
-	}
-	data, err := os.ReadFile(path)
+	data, err := ReadRoots(path) // checked and bounded, read once
 	if err != nil {
 		return err
 	}
@@ -131,31 +128,11 @@ func SetUserTSARoots(c *UserConfig, path string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := writeFileSynced(filepath.Join(dir, TSARootsFile), data, 0o644); err != nil {
+	if err := WriteFileDurable(filepath.Join(dir, TSARootsFile), data, 0o644); err != nil {
 		return err
 	}
 	c.TSARoots = TSARootsFile
 	return nil
-}
-
-func writeFileSynced(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // TrustFlags are the anchors a verifier gives on the command line.

@@ -239,7 +239,7 @@ func mimeOrDefault(t string) string {
 func readStored(store *evidence.FileStore, ref evidence.FileRef) ([]byte, error) {
 	f, err := store.Open(ref.SHA256)
 	if err != nil {
-		return nil, fmt.Errorf("file %s (%s) is missing from the store; run cairn verify", ref.Short(), ref.Name)
+		return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("file %s (%s) is missing from the store; run cairn verify", ref.Short(), ref.Name)}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(f)
@@ -248,7 +248,7 @@ func readStored(store *evidence.FileStore, ref evidence.FileRef) ([]byte, error)
 	}
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != ref.SHA256 {
-		return nil, fmt.Errorf("stored file %s (%s) was changed since it was recorded; run cairn verify", ref.Short(), ref.Name)
+		return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("stored file %s (%s) was changed since it was recorded; run cairn verify", ref.Short(), ref.Name)}
 	}
 	return data, nil
 }

@@ -200,7 +200,9 @@ func (r *Report) err() error {
 func verifyPack(rep *Report, pdf []byte, opts VerifyOptions) {
 	// 1. The PDF signature. Without it nothing else in the file can be trusted,
 	// but the checks below still run so that the report says what else is wrong.
-	sig, err := pdfsign.Verify(pdf)
+	// Only the bundle is needed in memory; stored files are checked by the
+	// hash pdfsign takes as it decodes them.
+	sig, err := pdfsign.VerifyWith(pdf, pdfsign.VerifyOptions{Keep: func(name string) bool { return name == BundleName }})
 	switch {
 	case err == nil:
 		rep.pass("pdf signature", "valid ECDSA signature (%s) over the whole file (%d bytes)", sig.SubFilter, len(pdf))
@@ -383,8 +385,7 @@ func verifyFiles(rep *Report, steps []evidence.StepRecord, files []pdfsign.Attac
 	}
 	filesOK := true
 	for _, a := range files {
-		sum := sha256.Sum256(a.Data)
-		got := hex.EncodeToString(sum[:])
+		got := hex.EncodeToString(a.SHA256[:])
 		ref, ok := refs[got]
 		switch {
 		case !strings.HasPrefix(a.Name, got):
@@ -393,8 +394,8 @@ func verifyFiles(rep *Report, steps []evidence.StepRecord, files []pdfsign.Attac
 		case !ok:
 			rep.fail("files", "attachment %q is not named by any step of the asset", a.Name)
 			filesOK = false
-		case int64(len(a.Data)) != ref.Size:
-			rep.fail("files", "attachment %q has %d bytes, the steps recorded %d", a.Name, len(a.Data), ref.Size)
+		case a.Size != ref.Size:
+			rep.fail("files", "attachment %q has %d bytes, the steps recorded %d", a.Name, a.Size, ref.Size)
 			filesOK = false
 		}
 	}

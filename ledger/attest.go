@@ -59,7 +59,7 @@ func (l *Ledger) PutTimestamp(size int64, resp []byte) error {
 	if _, err := l.CheckpointAt(size); err != nil {
 		return err
 	}
-	return l.update(func(txn *badger.Txn) error { return txn.Set(timestampKey(size), resp) })
+	return l.update(len(resp), func(txn *badger.Txn) error { return txn.Set(timestampKey(size), resp) })
 }
 
 // Timestamps returns the stored timestamp responses by checkpoint size.
@@ -124,7 +124,7 @@ func (l *Ledger) PutCosignature(size int64, witness string, note []byte) error {
 	if witness == "" || bytes.ContainsAny([]byte(witness), " \n+") {
 		return fmt.Errorf("invalid witness name %q", witness)
 	}
-	return l.update(func(txn *badger.Txn) error { return txn.Set(cosignatureKey(size, witness), note) })
+	return l.update(len(note), func(txn *badger.Txn) error { return txn.Set(cosignatureKey(size, witness), note) })
 }
 
 // Cosignatures returns every stored cosigned checkpoint, by size then witness.

@@ -10,6 +10,7 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -46,6 +47,15 @@ type Ledger struct {
 	bulk     bool  // SyncWrites is off: AppendBatch syncs before it returns
 	runs     int64 // processes that appended, for the compaction schedule
 	appended bool
+
+	// readOnly: Badger is open read-only, and the first write reopens it for
+	// writing (see writable).
+	readOnly bool
+	// reserve is the free space Badger needs for what it may flush and
+	// compact on its own; written is what this process has committed. Both
+	// feed checkSpace.
+	reserve int64
+	written int64
 }
 
 // Options controls Open and Create.
@@ -55,6 +65,11 @@ type Options struct {
 	LockTimeout time.Duration
 	// Bulk tunes the storage for appending many records in one call.
 	Bulk bool
+	// ReadOnly opens the storage without writing to it, for commands that
+	// only read: they must work on a full disk, where a writable open of
+	// Badger would crash the process (see space.go). The first write (an
+	// append, a checkpoint) reopens it for writing, still under the lock.
+	ReadOnly bool
 }
 
 var (
@@ -108,7 +123,7 @@ func Create(dir, origin string, opts *Options) (*Ledger, error) {
 		l.Close()
 		return nil, fmt.Errorf("%s: %w", dir, ErrExist)
 	}
-	err = l.update(func(txn *badger.Txn) error { return txn.Set(originKey, []byte(origin)) })
+	err = l.update(len(origin), func(txn *badger.Txn) error { return txn.Set(originKey, []byte(origin)) })
 	if err != nil {
 		l.Close()
 		return nil, err
@@ -135,35 +150,97 @@ func Open(dir string, opts *Options) (*Ledger, error) {
 }
 
 func open(dir string, opts *Options) (*Ledger, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
 	timeout := DefaultLockTimeout
-	if opts != nil && opts.LockTimeout > 0 {
+	if opts.LockTimeout > 0 {
 		timeout = opts.LockTimeout
 	}
 	lock, err := acquireLock(dir, timeout)
 	if err != nil {
 		return nil, err
 	}
-	bulk := opts != nil && opts.Bulk
-	if err := removeEmptyWALs(dir); err != nil {
+	l := &Ledger{dir: dir, lock: lock, now: time.Now, txnBytes: txnBudget(opts.Bulk), bulk: opts.Bulk, runs: readRuns(dir)}
+	if err := l.openDB(opts.ReadOnly); err != nil {
 		lock.release()
 		return nil, err
 	}
-	// Only an optimisation: a manifest that cannot be rewritten (a full disk, a
-	// corrupt file) is left as it is, for Badger to read or to report.
-	_ = compactManifest(dir)
-	runs := readRuns(dir)
-	db, err := badger.Open(badgerOptions(dir, bulk, runs%compactEvery == compactEvery-1))
-	if err != nil {
-		lock.release()
-		return nil, fmt.Errorf("open ledger database in %s: %w", dir, err)
-	}
-	l := &Ledger{dir: dir, db: db, lock: lock, now: time.Now, txnBytes: txnBudget(bulk), bulk: bulk, runs: runs}
 	if err := l.load(); err != nil {
 		l.Close()
 		return nil, err
 	}
 	return l, nil
 }
+
+// openDB opens Badger, read-only or for writing. The caller holds the lock.
+func (l *Ledger) openDB(readOnly bool) error {
+	if err := removeEmptyWALs(l.dir); err != nil {
+		return err
+	}
+	st, err := inspectStorage(l.dir, false)
+	if err != nil {
+		return err
+	}
+	l.reserve = st.reserve()
+	if readOnly {
+		db, err := badger.Open(badgerOptions(l.dir, l.bulk, false).WithReadOnly(true))
+		if err == nil {
+			l.db, l.readOnly = db, true
+			return nil
+		}
+		// A log left by a process that did not close must be replayed and
+		// truncated, which a read-only open refuses to do.
+		if !errors.Is(err, badger.ErrTruncateNeeded) {
+			return l.openError(err)
+		}
+	}
+	if err := l.checkSpace(0); err != nil {
+		return err
+	}
+	// Only an optimisation: a manifest that cannot be rewritten (a full disk, a
+	// corrupt file) is left as it is, for Badger to read or to report.
+	_ = compactManifest(l.dir)
+	db, err := badger.Open(badgerOptions(l.dir, l.bulk, l.runs%compactEvery == compactEvery-1))
+	if err != nil {
+		return l.openError(err)
+	}
+	l.db, l.readOnly = db, false
+	return nil
+}
+
+// openError explains why Badger did not open: damaged tables (an index that
+// does not match its checksum) are named as such; anything else is passed on.
+func (l *Ledger) openError(err error) error {
+	if _, derr := inspectStorage(l.dir, true); derr != nil {
+		return derr
+	}
+	return fmt.Errorf("open ledger database in %s: %w", l.dir, err)
+}
+
+// writable reopens a ledger opened read-only for writing, before its first
+// write. The lock is held throughout, so nothing it loaded has changed.
+func (l *Ledger) writable() error {
+	if !l.readOnly {
+		return nil
+	}
+	if err := l.db.Close(); err != nil {
+		return fmt.Errorf("reopen the ledger for writing: %w", err)
+	}
+	l.db = nil
+	err := l.openDB(false)
+	if err != nil {
+		// Refused (a full disk): stay open for reading, as before.
+		if rerr := l.openDB(true); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	return err
+}
+
+// ReadOnly reports whether the ledger is open read-only: nothing has been
+// written by this process.
+func (l *Ledger) ReadOnly() bool { return l.readOnly }
 
 // compactEvery sets how often a closing process compacts level 0. Compacting on
 // every close rewrites the newest table and records two table deletions in
@@ -204,6 +281,9 @@ const maxRecentBytes = 1 << 20
 // bottom level's newest table (which its keys overlap, see nextKey), where it
 // joins a large table. The cost of that run is spread over about a thousand.
 func (l *Ledger) maintain() {
+	if l.readOnly {
+		return
+	}
 	tables := l.db.Tables()
 	bottom := 0
 	for _, t := range tables {
@@ -215,7 +295,9 @@ func (l *Ledger) maintain() {
 			recent += uint64(t.OnDiskSize)
 		}
 	}
-	if recent > maxRecentBytes {
+	// Flattening rewrites the recent data into the bottom level's newest
+	// table; on a disk without room for that, it waits for a later run.
+	if recent > maxRecentBytes && l.checkSpace(int64(recent)) == nil {
 		l.db.Flatten(1)
 	}
 }
@@ -295,8 +377,11 @@ func (l *Ledger) Close() error {
 		return errors.New("ledger already closed")
 	}
 	l.closed = true
-	l.maintain()
-	err := l.db.Close()
+	var err error
+	if l.db != nil {
+		l.maintain()
+		err = l.db.Close()
+	}
 	if l.appended && err == nil {
 		writeRuns(l.dir, l.runs+1)
 	}
@@ -506,9 +591,13 @@ func signRecords(origin string, key ed25519.PrivateKey, recs []*Record, msg []by
 
 // commit writes records and their stored hashes in one transaction.
 func (l *Ledger) commit(recs []*Record) error {
+	if err := l.writable(); err != nil {
+		return err
+	}
 	txn := l.db.NewTransaction(true)
 	defer txn.Discard()
 	hr := hashReader{txn: txn, pendingFrom: tlog.StoredHashIndex(0, recs[0].Seq), pending: make([]tlog.Hash, 0, 2*len(recs)+64)}
+	var size int64
 	for _, r := range recs {
 		if r.Seq != l.size {
 			return fmt.Errorf("append: internal error: record %d at size %d", r.Seq, l.size)
@@ -530,6 +619,7 @@ func (l *Ledger) commit(recs []*Record) error {
 		if err := txn.Set(entryKey(r.Seq), stored); err != nil {
 			return err
 		}
+		size += int64(len(stored)) + 2*tlog.HashSize + 64 // the forward link, keys, Badger's headers
 		if r.Seq > 0 {
 			if err := txn.Set(nextKey(r.Seq-1), leaf[:]); err != nil {
 				return err
@@ -537,10 +627,15 @@ func (l *Ledger) commit(recs []*Record) error {
 		}
 		l.size++
 	}
+	if err := l.checkSpace(size); err != nil {
+		l.size -= int64(len(recs))
+		return err
+	}
 	if err := txn.Commit(); err != nil {
 		l.size -= int64(len(recs))
 		return fmt.Errorf("append: commit: %w", err)
 	}
+	l.written += size
 	l.last = recs[len(recs)-1]
 	l.appended = true
 	return nil
@@ -548,10 +643,17 @@ func (l *Ledger) commit(recs []*Record) error {
 
 // update runs one read-write transaction and makes it durable before returning,
 // also in bulk mode, where Badger does not sync each commit.
-func (l *Ledger) update(fn func(*badger.Txn) error) error {
+func (l *Ledger) update(size int, fn func(*badger.Txn) error) error {
+	if err := l.writable(); err != nil {
+		return err
+	}
+	if err := l.checkSpace(int64(size)); err != nil {
+		return err
+	}
 	if err := l.db.Update(fn); err != nil {
 		return err
 	}
+	l.written += int64(size)
 	if l.bulk {
 		return l.db.Sync()
 	}
@@ -673,7 +775,13 @@ func (l *Ledger) PutCheckpoint(text []byte) error {
 	if root != c.Root {
 		return fmt.Errorf("checkpoint root for size %d does not match the ledger", c.Size)
 	}
-	return l.update(func(txn *badger.Txn) error { return txn.Set(checkpointKey(c.Size), text) })
+	// Signing is deterministic: the same key signs the same tree into the
+	// same note, and storing it again would only be a write (one a read-only
+	// ledger, on a full disk, cannot make).
+	if old, err := l.CheckpointAt(c.Size); err == nil && bytes.Equal(old, text) {
+		return nil
+	}
+	return l.update(len(text), func(txn *badger.Txn) error { return txn.Set(checkpointKey(c.Size), text) })
 }
 
 // Checkpoints returns the stored checkpoint notes, oldest first.

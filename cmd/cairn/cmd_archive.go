@@ -12,6 +12,8 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger/archive"
 )
 
@@ -43,7 +45,7 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "ledger.tar"))
 			}
-			id, b, err := openSigning(c)
+			id, b, err := openSigningToRead(c)
 			if err != nil {
 				return err
 			}
@@ -55,11 +57,12 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			if err != nil {
 				return err
 			}
-			tmp, err := os.CreateTemp(filepath.Dir(out), ".cairn-archive-*")
+			tmpfile.Sweep(filepath.Dir(out), archivePattern) // what a killed archive left
+			tmp, err := tmpfile.Create(filepath.Dir(out), archivePattern)
 			if err != nil {
 				return err
 			}
-			defer os.Remove(tmp.Name())
+			defer tmp.Discard()
 			prog := newProgress(c.App.ErrWriter, "archiving", 0)
 			m, err := archive.Write(tmp, b.Ledger, archive.WriteOptions{Files: files, Progress: func(done, total int64) {
 				prog.total = total
@@ -69,14 +72,11 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 			if err == nil {
 				err = tmp.Sync()
 			}
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
 			if err != nil {
 				return fmt.Errorf("writing %s: %w", out, err)
 			}
-			os.Chmod(tmp.Name(), 0o644)
-			if err := os.Rename(tmp.Name(), out); err != nil {
+			tmp.Chmod(0o644)
+			if err := tmp.Commit(out); err != nil {
 				return err
 			}
 			fi, _ := os.Stat(out)
@@ -86,6 +86,12 @@ Rebuild a ledger from it with: cairn restore FILE.tar --dir NEW/.cairn`,
 		},
 	}
 }
+
+// Temporary names beside an archive being written and a ledger being restored.
+const (
+	archivePattern = ".cairn-archive-*"
+	restorePattern = ".cairn-restore-*"
+)
 
 func countKind(m *archive.Manifest, kind string) int {
 	n := 0
@@ -203,19 +209,10 @@ func verifyArchive(c *cli.Context, path string) error {
 	return nil
 }
 
+// openArchive opens an archive to read. It is read as a stream, so its size
+// has no limit; a device or a FIFO is refused.
 func openArchive(path string) (*os.File, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, usageErrorf("%s: no such file", path)
-	}
-	if err != nil {
-		return nil, usageErrorf("%v", err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		f.Close()
-		return nil, usageErrorf("%s is a directory; give an archive file", path)
-	}
-	return f, nil
+	return userfile.Open(path, "archive", -1)
 }
 
 func cmdRestore() *cli.Command {
@@ -236,7 +233,7 @@ succeeded; it must not exist yet, or be empty.
 			if c.NArg() != 1 {
 				return usageErrorf("give one archive: cairn restore FILE.tar --dir NEW/.cairn")
 			}
-			dir := c.String("dir")
+			dir := dirOption(c)
 			if dir == "" {
 				wd, err := os.Getwd()
 				if err != nil {
@@ -258,15 +255,18 @@ succeeded; it must not exist yet, or be empty.
 			if err := os.MkdirAll(parent, 0o755); err != nil {
 				return err
 			}
-			tmp, err := os.MkdirTemp(parent, ".cairn-restore-*")
+			tmpfile.Sweep(parent, restorePattern) // what a killed restore left
+			tmpDir, err := tmpfile.Mkdir(parent, restorePattern)
 			if err != nil {
 				return err
 			}
+			tmp := tmpDir.Path
 			keep := false
 			defer func() {
 				if !keep {
 					os.RemoveAll(tmp)
 				}
+				tmpDir.Release()
 			}()
 			store := evidence.NewFileStore(filepath.Join(tmp, "files"))
 			prog := newProgress(c.App.ErrWriter, "restoring", 0)

@@ -3,16 +3,22 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -79,14 +85,6 @@ func (f *fileArg) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func paths(fs []fileArg) []string {
-	out := make([]string, len(fs))
-	for i, f := range fs {
-		out[i] = f.Path
-	}
-	return out
-}
-
 func cmdBatch() *cli.Command {
 	return &cli.Command{
 		Name:      "batch",
@@ -103,23 +101,23 @@ the asset, and the command's flags as fields of the same names:
   {"kind":"note","asset":"poster","text":"chose the warmer palette"}
 
 Files are paths (relative to the current directory). Empty lines and lines
-starting with # are skipped. A bad line is reported with its line number; the
-lines before it are recorded, nothing after it is.`,
+starting with # are skipped. A line may be up to 8 MiB long; the step it
+describes must encode to at most 1 MiB (texts at most 256 KiB).
+
+A batch is recorded whole or not at all: every line is checked first, and a bad
+line is reported with its number and nothing is recorded. If recording stops
+part-way (the process is killed, the disk fills up), running the same batch
+again records only the steps that are missing: it never records one twice.`,
 		Flags: []cli.Flag{dirFlag(), jsonFlag("print each recorded step as JSON")},
 		Action: func(c *cli.Context) error {
-			var r io.Reader = c.App.Reader
-			name := "standard input"
 			if c.NArg() > 1 {
 				return usageErrorf("batch takes one FILE (or - for standard input)")
 			}
-			if p := c.Args().First(); p != "" && p != "-" {
-				f, err := os.Open(p)
-				if err != nil {
-					return usageErrorf("%v", err)
-				}
-				defer f.Close()
-				r, name = f, p
+			in, name, err := batchInput(c)
+			if err != nil {
+				return err
 			}
+			defer in.Close()
 			id, err := loadIdentity(c)
 			if err != nil {
 				return err
@@ -130,57 +128,309 @@ lines before it are recorded, nothing after it is.`,
 				return err
 			}
 			defer b.Close()
-			var steps []*evidence.Step
-			var lineErr error
-			pending := map[string]bool{}
-			sc := bufio.NewScanner(r)
-			sc.Buffer(make([]byte, 64<<10), 2*evidence.MaxTextBytes+64<<10)
-			lineNo := 0
-			for sc.Scan() {
-				lineNo++
-				line := bytes.TrimSpace(sc.Bytes())
-				if len(line) == 0 || line[0] == '#' {
-					continue
-				}
-				s, err := batchStep(b, line)
-				if err == nil {
-					err = checkBatchAsset(b, s, pending)
-				}
-				if err != nil {
-					lineErr = usageErrorf("%s, line %d: %v", name, lineNo, err)
-					break
-				}
-				steps = append(steps, s)
+			if id, err = signingIdentity(c, b, id); err != nil {
+				return err
 			}
-			if err := sc.Err(); err != nil && lineErr == nil {
-				lineErr = usageErrorf("%s, line %d: %v", name, lineNo+1, err)
+			checked, err := checkBatch(b, in, name)
+			if err != nil {
+				return err
 			}
-			var recs = 0
-			if len(steps) > 0 {
-				rs, err := recordBatch(b, id, steps)
-				if err != nil {
-					if lineErr != nil {
-						return fmt.Errorf("%v (and the lines before it could not be recorded: %v)", lineErr, err)
-					}
-					return err
-				}
-				recs = len(rs)
-				defer autoTimestamp(c, b, id)
-				if c.Bool("json") {
-					for i, r := range rs[len(rs)-len(steps):] {
-						if err := printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: steps[i]}); err != nil {
-							return err
-						}
-					}
-				}
+			defer checked.remove()
+			done, err := recordBatch(c, b, id, checked)
+			if err != nil {
+				return err
 			}
-			if !c.Bool("json") {
-				fmt.Fprintf(c.App.Writer, "recorded %d step(s) from %s\n", len(steps), name)
+			if done.recorded > 0 {
+				autoTimestamp(c, b, id)
 			}
-			_ = recs
-			return lineErr
+			return nil
 		},
 	}
+}
+
+// maxBatchLine bounds one line of a batch. A step encodes to at most 1 MiB, but
+// JSON may spell a character in up to twelve bytes ("\ud83e\udd8a"), so a line
+// that describes a valid step can be longer than the step.
+const maxBatchLine = 8 << 20
+
+// batchInput opens FILE, or standard input for "-" or no argument.
+func batchInput(c *cli.Context) (io.ReadCloser, string, error) {
+	p := c.Args().First()
+	if p == "" || p == "-" {
+		return io.NopCloser(c.App.Reader), "standard input", nil
+	}
+	f, err := userfile.Open(p, "batch file", -1)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, p, nil
+}
+
+// checkedBatch is a batch whose every line was checked: its lines are kept in
+// a spool file beside the ledger, to be read again for recording.
+type checkedBatch struct {
+	name  string // where it came from, for messages
+	spool *tmpfile.File
+	sum   string // SHA-256 of the input: the batch's idempotency key
+	steps int
+}
+
+func (cb *checkedBatch) remove() { cb.spool.Discard() }
+
+// checkBatch reads the whole batch, line by line, and checks every step as
+// recording will (its fields, its files, its asset, its size), storing
+// nothing. A bad line is a usage error and nothing has been recorded.
+func checkBatch(b *evidence.Book, in io.Reader, name string) (*checkedBatch, error) {
+	spool, err := tmpfile.Create(b.Dir, evidence.BatchPattern)
+	if err != nil {
+		return nil, fmt.Errorf("spooling the batch: %w; nothing was recorded", err)
+	}
+	cb := &checkedBatch{name: name, spool: spool}
+	h := sha256.New()
+	pending := map[string]bool{}
+	err = eachBatchLine(io.TeeReader(in, io.MultiWriter(spool, h)), func(lineNo int, line []byte) error {
+		s, err := checkBatchLine(line)
+		if err == nil {
+			err = checkBatchAsset(b, s, pending)
+		}
+		if err != nil {
+			return err
+		}
+		cb.steps++
+		return nil
+	})
+	if err == nil {
+		_, err = spool.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		cb.remove()
+		var le *lineError
+		if errors.As(err, &le) {
+			return nil, usageErrorf("%s, line %d: %v. Nothing was recorded: a batch is recorded whole or not at all", name, le.n, le.err)
+		}
+		return nil, fmt.Errorf("reading %s: %w; nothing was recorded", name, err)
+	}
+	cb.sum = hex.EncodeToString(h.Sum(nil))
+	return cb, nil
+}
+
+// lineError is a problem with one line of a batch.
+type lineError struct {
+	n   int
+	err error
+}
+
+func (e *lineError) Error() string { return fmt.Sprintf("line %d: %v", e.n, e.err) }
+func (e *lineError) Unwrap() error { return e.err }
+
+// eachBatchLine calls fn with every line of r that holds a step (not empty, not
+// a # comment), numbered from 1, streaming: one line is in memory at a time.
+func eachBatchLine(r io.Reader, fn func(n int, line []byte) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for n := 1; ; n++ {
+		line, err := readLine(br, maxBatchLine)
+		if errors.Is(err, errLineTooLong) {
+			return &lineError{n, fmt.Errorf("the line is longer than %d MiB; a step is at most 1 MiB when encoded, and a longer text belongs in a file (\"kind\":\"input\")", maxBatchLine>>20)}
+		}
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if t := bytes.TrimSpace(line); len(t) > 0 && t[0] != '#' {
+			if ferr := fn(n, t); ferr != nil {
+				return &lineError{n, ferr}
+			}
+		}
+		if err != nil {
+			return nil // io.EOF
+		}
+	}
+}
+
+var errLineTooLong = errors.New("line too long")
+
+// readLine returns the next line of br without its newline, up to max bytes;
+// io.EOF comes with the last line if it has no newline.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(line)+len(frag) > max+1 {
+			return nil, errLineTooLong
+		}
+		line = append(line, frag...)
+		switch {
+		case err == nil:
+			return bytes.TrimSuffix(line, []byte("\n")), nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue
+		default:
+			return line, err
+		}
+	}
+}
+
+// batchJournal marks a batch whose recording has begun: the first of its steps
+// is record Start. It is written, durably, before the first append, and
+// removed once the batch is recorded and reported. A journal left behind (the
+// process was killed, the disk filled up) lets the same batch, run again, find
+// the steps already recorded and record only the rest.
+type batchJournal struct {
+	Input  string `json:"input_sha256"`
+	Origin string `json:"origin"`
+	Key    string `json:"key"`
+	Start  int64  `json:"start"`
+	Steps  int    `json:"steps"`
+}
+
+func journalPath(b *evidence.Book, sum string) string {
+	return filepath.Join(b.Dir, "batches", sum+".json")
+}
+
+// readJournal returns the journal of an interrupted run of this batch, signed
+// with key, in this ledger, or nil.
+func readJournal(b *evidence.Book, cb *checkedBatch, key ed25519.PublicKey) *batchJournal {
+	data, err := os.ReadFile(journalPath(b, cb.sum))
+	if err != nil {
+		return nil
+	}
+	var j batchJournal
+	if json.Unmarshal(data, &j) != nil || j.Input != cb.sum || j.Origin != b.Ledger.Origin() ||
+		j.Key != hex.EncodeToString(key) || j.Steps != cb.steps || j.Start < 0 || j.Start > b.Ledger.Size() {
+		return nil
+	}
+	return &j
+}
+
+// batchResult is what recordBatch did.
+type batchResult struct {
+	recorded, resumed int
+}
+
+// recordBatch records a checked batch in chunks, resuming an interrupted run
+// of the same batch: a step equal to the record at its place since the
+// journal's start is already there and is not recorded again.
+func recordBatch(c *cli.Context, b *evidence.Book, id *evidence.Identity, cb *checkedBatch) (*batchResult, error) {
+	res := &batchResult{}
+	if cb.steps == 0 {
+		fmt.Fprintf(c.App.Writer, "recorded 0 step(s) from %s\n", cb.name)
+		return res, nil
+	}
+	// The identity goes first, on its own, so that a resumed run finds the
+	// batch's steps where the first run put them.
+	introduced := false
+	if !b.KeyIntroduced(id.Public()) {
+		if _, err := b.Record(id, nil); err != nil {
+			return nil, err
+		}
+		introduced = true
+	}
+	j := readJournal(b, cb, id.Public())
+	resuming := j != nil
+	if j == nil {
+		j = &batchJournal{Input: cb.sum, Origin: b.Ledger.Origin(), Key: hex.EncodeToString(id.Public()), Start: b.Ledger.Size(), Steps: cb.steps}
+		data, _ := json.Marshal(j)
+		if err := evidence.WriteFileDurable(journalPath(b, cb.sum), data, 0o644); err != nil {
+			return nil, fmt.Errorf("starting the batch: %w; nothing was recorded", err)
+		}
+	}
+	var chunk []*evidence.Step
+	chunkBytes := 0
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		recs, err := b.Record(id, chunk)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			for i, r := range recs {
+				if err := printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: chunk[i]}); err != nil {
+					return err
+				}
+			}
+		}
+		res.recorded += len(recs)
+		chunk, chunkBytes = chunk[:0], 0
+		return nil
+	}
+	i := 0
+	err := eachBatchLine(cb.spool, func(lineNo int, line []byte) error {
+		s, err := batchStep(b, line)
+		if err != nil {
+			return err
+		}
+		if resuming {
+			if resuming, err = alreadyRecorded(c, b, id, j.Start+int64(i), s); err != nil {
+				return err
+			} else if resuming {
+				res.resumed++
+				i++
+				return nil
+			}
+		}
+		i++
+		chunk = append(chunk, s)
+		if chunkBytes += len(line); len(chunk) >= batchChunk || chunkBytes >= batchChunkBytes {
+			return flush()
+		}
+		return nil
+	})
+	if err == nil {
+		err = flush()
+	}
+	if err != nil {
+		var le *lineError
+		if errors.As(err, &le) {
+			err = fmt.Errorf("%s, line %d: %w", cb.name, le.n, le.err)
+		}
+		if done := res.resumed + res.recorded; done > 0 || introduced {
+			// Part of the batch is in the ledger: whatever went wrong, this
+			// is not "nothing was written" (exit 2).
+			return nil, &exitError{exitFailure, fmt.Errorf("%w. %d of the batch's %d steps are recorded; run the same batch again to record the rest (nothing is recorded twice)",
+				err, done, cb.steps)}
+		}
+		return nil, fmt.Errorf("%w. Nothing was recorded; run the same batch again when it is fixed", err)
+	}
+	if !c.Bool("json") {
+		fmt.Fprintf(c.App.Writer, "recorded %d step(s) from %s\n", res.recorded, cb.name)
+	}
+	if res.resumed > 0 {
+		fmt.Fprintf(c.App.ErrWriter, "cairn: %d step(s) of this batch had been recorded by an interrupted run (from record #%d on) and were not recorded again\n", res.resumed, j.Start)
+	}
+	// Only now, after the report: a run killed before it resumes instead.
+	os.Remove(journalPath(b, cb.sum))
+	return res, nil
+}
+
+// Chunks of a batch recorded in one append: each is synced before the next.
+const (
+	batchChunk      = 1024
+	batchChunkBytes = 2 << 20
+)
+
+// alreadyRecorded reports whether record seq holds step s signed by id: the
+// step was recorded by an interrupted run of the batch. With --json it prints
+// the record, as the run that recorded it would have.
+func alreadyRecorded(c *cli.Context, b *evidence.Book, id *evidence.Identity, seq int64, s *evidence.Step) (bool, error) {
+	if seq >= b.Ledger.Size() {
+		return false, nil
+	}
+	r, err := b.Ledger.Get(seq)
+	if err != nil {
+		return false, err
+	}
+	if err := s.Normalize(); err != nil {
+		return false, err
+	}
+	p, err := s.Encode()
+	if err != nil || !r.Key.Equal(id.Public()) || !bytes.Equal(p, r.Payload) {
+		return false, err
+	}
+	if c.Bool("json") {
+		return true, printJSONStep(c.App.Writer, recordedBy(b, r), evidence.StepRecord{Rec: r, Step: s})
+	}
+	return true, nil
 }
 
 // checkBatchAsset checks, line by line, that a step's asset exists (or that an
@@ -199,14 +449,9 @@ func checkBatchAsset(b *evidence.Book, s *evidence.Step, pending map[string]bool
 	return nil
 }
 
-// recordBatch records the steps in one call; the book validates them all first,
-// so an invalid step found there records none of them.
-func recordBatch(b *evidence.Book, id *evidence.Identity, steps []*evidence.Step) ([]*ledger.Record, error) {
-	return b.Record(id, steps)
-}
-
-// batchStep decodes and checks one line, storing the files it names.
-func batchStep(b *evidence.Book, line []byte) (*evidence.Step, error) {
+// parseBatchLine decodes one line into its fields and the step they describe,
+// without the step's files.
+func parseBatchLine(line []byte) (*batchLine, *evidence.Step, error) {
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()
@@ -214,10 +459,10 @@ func batchStep(b *evidence.Book, line []byte) (*evidence.Step, error) {
 	if err := dec.Decode(&l); err != nil {
 		msg := err.Error()
 		msg = strings.TrimPrefix(msg, "json: ")
-		return nil, fmt.Errorf("not a valid step: %s", msg)
+		return nil, nil, fmt.Errorf("not a valid step: %s", msg)
 	}
 	if l.Kind == "" {
-		return nil, errors.New(`no "kind": say which step this is, for example "kind":"prompt"`)
+		return nil, nil, errors.New(`no "kind": say which step this is, for example "kind":"prompt"`)
 	}
 	params := map[string]string{}
 	for k, v := range l.Params {
@@ -242,73 +487,88 @@ func batchStep(b *evidence.Book, line []byte) (*evidence.Step, error) {
 		Date: l.Date, Where: l.Where, Title: l.Title, AssetKind: l.AssetKind, Owner: l.Owner,
 		Basis: l.Basis, Contract: l.Contract, TDM: l.TDM,
 	}
-	if s.Kind == evidence.KindIdentity {
-		return nil, errors.New("identity records are made by cairn itself")
+	if s.Kind == evidence.KindIdentity || s.Kind == evidence.KindRotate {
+		return nil, nil, fmt.Errorf("%s records are made by cairn itself", s.Kind)
 	}
-	var all []string
-	all = append(all, paths(l.Out)...)
-	all = append(all, paths(l.In)...)
-	all = append(all, paths(l.From)...)
-	for _, f := range []*fileArg{l.File, l.Before, l.After} {
-		if f != nil {
-			all = append(all, f.Path)
-		}
-	}
-	if err := checkFilesExist(all...); err != nil {
+	return &l, s, nil
+}
+
+// checkBatchLine checks one line as recording it would, with the files
+// hashed but not stored, and returns its step.
+func checkBatchLine(line []byte) (*evidence.Step, error) {
+	l, s, err := parseBatchLine(line)
+	if err != nil {
 		return nil, err
 	}
-	// Validate with placeholder references before storing anything.
-	probe := *s
-	ph := evidence.FileRef{SHA256: strings.Repeat("0", 64)}
-	fill := func(fs []fileArg) []evidence.FileRef {
+	if err := l.fillFiles(s, evidence.HashFile); err != nil {
+		return nil, err
+	}
+	if err := s.Normalize(); err != nil {
+		return nil, err
+	}
+	p, err := s.Encode()
+	if err != nil {
+		return nil, err
+	}
+	if len(p) > ledger.MaxPayload {
+		return nil, fmt.Errorf("the step is %s encoded; the limit is %s", evidence.HumanSize(int64(len(p))), evidence.HumanSize(ledger.MaxPayload))
+	}
+	return s, nil
+}
+
+// batchStep decodes one line (checked before) and stores the files it names.
+func batchStep(b *evidence.Book, line []byte) (*evidence.Step, error) {
+	l, s, err := parseBatchLine(line)
+	if err != nil {
+		return nil, err
+	}
+	if err := l.fillFiles(s, b.Files.Add); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// fillFiles sets the step's file references, made by ref from each path.
+func (l *batchLine) fillFiles(s *evidence.Step, ref func(path string) (evidence.FileRef, error)) error {
+	list := func(fs []fileArg) ([]evidence.FileRef, error) {
+		if len(fs) == 0 {
+			return nil, nil
+		}
 		out := make([]evidence.FileRef, len(fs))
-		for i := range out {
-			out[i] = ph
-			out[i].SHA256 = fmt.Sprintf("%064d", i+1)
+		for i, f := range fs {
+			if f.Path == "" {
+				return nil, errors.New("an empty file name was given")
+			}
+			r, err := ref(f.Path)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
 		}
-		return out
-	}
-	probe.Out, probe.In, probe.From = fill(l.Out), fill(l.In), fill(l.From)
-	if l.File != nil {
-		probe.File = &ph
-	}
-	if l.Before != nil {
-		probe.Before = &ph
-	}
-	if l.After != nil {
-		probe.After = &ph
-	}
-	if err := probe.Normalize(); err != nil {
-		return nil, err
+		return out, nil
 	}
 	var err error
-	if s.Out, err = addFiles(b, paths(l.Out)); err != nil {
-		return nil, err
+	if s.Out, err = list(l.Out); err != nil {
+		return err
 	}
-	if s.In, err = addFiles(b, paths(l.In)); err != nil {
-		return nil, err
+	if s.In, err = list(l.In); err != nil {
+		return err
 	}
-	if s.From, err = addFiles(b, paths(l.From)); err != nil {
-		return nil, err
+	if s.From, err = list(l.From); err != nil {
+		return err
 	}
 	for _, f := range []struct {
 		arg *fileArg
 		dst **evidence.FileRef
 	}{{l.File, &s.File}, {l.Before, &s.Before}, {l.After, &s.After}} {
-		if f.arg != nil {
-			if *f.dst, err = addFile(b, f.arg.Path); err != nil {
-				return nil, err
-			}
+		if f.arg == nil {
+			continue
 		}
+		refs, err := list([]fileArg{*f.arg})
+		if err != nil {
+			return err
+		}
+		*f.dst = &refs[0]
 	}
-	if len(s.Out) == 0 {
-		s.Out = nil
-	}
-	if len(s.In) == 0 {
-		s.In = nil
-	}
-	if len(s.From) == 0 {
-		s.From = nil
-	}
-	return s, nil
+	return nil
 }

@@ -29,7 +29,7 @@ someone else has seen. Check its signature with the key from cairn id --vkey.`,
 			if c.NArg() > 0 {
 				return usageErrorf("checkpoint takes no arguments (got %q); to write a file use --out %s", c.Args().First(), c.Args().First())
 			}
-			id, b, err := openSigning(c)
+			id, b, err := openSigningToRead(c)
 			if err != nil {
 				return err
 			}

@@ -135,12 +135,9 @@ func setConfig(b *evidence.Book, cfg *evidence.Config, key, value string) error 
 		}
 		cfg.TSA.URL = value
 	case "tsa.roots":
-		if _, _, err := evidence.LoadRoots(value); err != nil {
-			return usageErrorf("tsa.roots: %v", err)
-		}
-		data, err := os.ReadFile(value)
+		data, err := evidence.ReadRoots(value)
 		if err != nil {
-			return err
+			return usageErrorf("tsa.roots: %v", err)
 		}
 		if err := os.WriteFile(filepath.Join(b.Dir, evidence.TSARootsFile), data, 0o644); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 )
 
 func cmdExport() *cli.Command {
@@ -47,7 +48,7 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "evidence.pdf"))
 			}
-			id, b, err := openSigning(c)
+			id, b, err := openSigningToRead(c)
 			if err != nil {
 				return err
 			}
@@ -63,19 +64,25 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 				}
 				asset = cfg.Asset
 			}
+			var writeC2PA func() error
 			if dir := c.String("c2pa"); dir != "" {
-				if err := exportC2PA(c, b, id, asset, dir); err != nil || out == "" {
+				if writeC2PA, err = prepareC2PA(c, b, id, asset, dir); err != nil {
 					return err
 				}
 			}
-			pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files")})
-			if err != nil {
-				return err
+			if out != "" {
+				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files")})
+				if err != nil {
+					return err
+				}
+				if err := writeFileAtomic(out, pdf); err != nil {
+					return fmt.Errorf("writing %s: %w", out, err)
+				}
+				fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, evidence.HumanSize(int64(len(pdf))), id.Fingerprint())
 			}
-			if err := writeFileAtomic(out, pdf); err != nil {
-				return fmt.Errorf("writing %s: %w", out, err)
+			if writeC2PA != nil {
+				return writeC2PA()
 			}
-			fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, evidence.HumanSize(int64(len(pdf))), id.Fingerprint())
 			return nil
 		},
 	}
@@ -84,22 +91,23 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 // writeFileAtomic writes data to a temporary file next to path and renames it,
 // so that a failed export never leaves half a PDF under the final name.
 func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".cairn-export-*")
+	dir := filepath.Dir(path)
+	// An export killed part-way leaves its temporary file; the next one here
+	// removes it.
+	tmpfile.Sweep(dir, exportPattern)
+	tmp, err := tmpfile.Create(dir, exportPattern)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer tmp.Discard()
 	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
 		return err
 	}
 	if err := tmp.Sync(); err != nil {
-		tmp.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	os.Chmod(tmp.Name(), 0o644)
-	return os.Rename(tmp.Name(), path)
+	tmp.Chmod(0o644)
+	return tmp.Commit(path)
 }
+
+const exportPattern = ".cairn-export-*"

@@ -4,7 +4,6 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -87,40 +86,47 @@ passphrase.`,
 			if err != nil {
 				return err
 			}
-			var pass []byte
-			old, err := evidence.LoadIdentity(path, func() ([]byte, error) {
-				p, err := readPassphrase(c, "Passphrase for "+path+": ", false)
-				pass = p
-				return p, err
-			})
-			if err != nil {
-				return err
-			}
-			b, err := openBook(c)
+			// This also finishes a rotation an earlier run recorded but did
+			// not put in place, so that the key rotated now is the newest.
+			old, b, err := openSigning(c)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
+			var pass []byte
+			if old.Encrypted {
+				if pass, err = passphrase(c, path)(); err != nil {
+					return err
+				}
+			}
 			fresh, err := evidence.NewIdentity(old.Name, old.Email, time.Now())
 			if err != nil {
 				return err
+			}
+			// The order keeps the user from ever being locked out (see
+			// evidence/rotate.go): the new key is durable before the record
+			// retires the old one, and the old one stays until the new one
+			// is in place.
+			pending, err := fresh.SavePending(path, pass)
+			if err != nil {
+				return fmt.Errorf("%w; nothing was recorded and your key is unchanged", err)
 			}
 			step := fresh.Step()
 			step.Kind = evidence.KindRotate
 			recs, err := b.Record(old, []*evidence.Step{step})
 			if err != nil {
-				return err
+				// Even a failed commit may have reached the disk, so the
+				// pending key stays: the next command finishes the rotation
+				// if the ledger has it.
+				return fmt.Errorf("recording the rotation: %w (your key is unchanged; the new key waits in %s)", err, pending)
 			}
-			retired := path + ".retired-" + time.Now().UTC().Format("20060102T150405Z")
-			if err := os.Rename(path, retired); err != nil {
-				return fmt.Errorf("the rotation is recorded (#%d) but the old key could not be moved aside: %w; move %s away and save the new key by running cairn id rotate again", recs[len(recs)-1].Seq, err, path)
-			}
-			if err := fresh.Save(path, pass); err != nil {
-				os.Rename(retired, path)
-				return fmt.Errorf("saving the new key: %w (the old key is back in place; the rotation record #%d names a key that was not saved, so run cairn id rotate again)", err, recs[len(recs)-1].Seq)
+			seq := recs[len(recs)-1].Seq
+			retired, err := evidence.InstallRotated(path, old.Public(), fresh.Public())
+			if err != nil {
+				return fmt.Errorf("the rotation is recorded (#%d) and the new key is saved in %s, but %w; the next cairn command in this ledger puts it in place", seq, pending, err)
 			}
 			fmt.Fprintf(c.App.Writer, "rotated: new key %s, introduced by record #%d, signed by the old key %s\nold key retired and kept in %s\n",
-				fresh.Fingerprint(), recs[len(recs)-1].Seq, old.Fingerprint(), retired)
+				fresh.Fingerprint(), seq, old.Fingerprint(), retired)
 			return nil
 		},
 	}

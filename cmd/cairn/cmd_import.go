@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -14,6 +13,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/evidence/capture"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
 func cmdImport() *cli.Command {
@@ -141,7 +141,7 @@ func knownFiles(b *evidence.Book, asset string) (*evidence.Known, error) {
 // inspectFile reads a file's embedded metadata. A file that is not an image cairn
 // reads metadata from yields nil, like an image without metadata.
 func inspectFile(path string) (*capture.Capture, error) {
-	f, err := os.Open(path)
+	f, err := userfile.Open(path, "file to import", -1) // capture bounds what it reads
 	if err != nil {
 		return nil, err
 	}
@@ -189,9 +189,9 @@ Example:
 			if err := checkFilesExist(path); err != nil {
 				return err
 			}
-			f, err := os.Open(path)
+			f, err := userfile.Open(path, "chat export", -1) // capture bounds what it reads
 			if err != nil {
-				return usageErrorf("%v", err)
+				return err
 			}
 			h := sha256.New()
 			convs, err := capture.ReadChatExport(io.TeeReader(f, h))

@@ -38,7 +38,7 @@ Example:
 			if c.NArg() > 0 {
 				return usageErrorf("init takes no arguments (got %q); use --dir to choose where the ledger goes", c.Args().First())
 			}
-			dir := c.String("dir")
+			dir := dirOption(c)
 			if dir == "" {
 				dir = evidence.DirName
 			}

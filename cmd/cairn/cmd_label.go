@@ -117,16 +117,22 @@ ASSET defaults to the current asset (cairn use).`,
 	}
 }
 
-// exportC2PA is cairn export --c2pa DIR: the C2PA manifest definition of the
-// asset's final file, for c2patool or a C2PA SDK to sign onto it.
-func exportC2PA(c *cli.Context, b *evidence.Book, id *evidence.Identity, asset, dir string) error {
+// prepareC2PA is cairn export --c2pa DIR: the C2PA manifest definition of the
+// asset's final file, for c2patool or a C2PA SDK to sign onto it. It returns
+// the function that writes it, for the export to call once nothing else can
+// fail: an export that fails writes no manifest.
+func prepareC2PA(c *cli.Context, b *evidence.Book, id *evidence.Identity, asset, dir string) (write func() error, err error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
-		return usageErrorf("--c2pa %s is a file; give a directory for manifest.json and its resources", dir)
+		return nil, usageErrorf("--c2pa %s is a file; give a directory for manifest.json and its resources", dir)
 	}
 	def, err := export.C2PA(b, id.Key, asset, export.C2PAOptions{RedactPrompts: c.Bool("redact-prompts"), Version: version})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return func() error { return writeC2PA(c, b, def, dir) }, nil
+}
+
+func writeC2PA(c *cli.Context, b *evidence.Book, def *export.C2PADefinition, dir string) error {
 	if err := def.WriteDir(dir); err != nil {
 		return fmt.Errorf("writing %s: %w", dir, err)
 	}

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
+
+// maxCheckpointFile bounds a checkpoint handed back to verify --since: a signed
+// note is a few hundred bytes, and each cosignature adds a line.
+const maxCheckpointFile = 64 << 10
 
 // trustFlags are the anchors a verifier gives: verify and verify-pack take them.
 func trustFlags() []cli.Flag {
@@ -81,9 +85,9 @@ Examples:
 			}
 			var since []byte
 			if p := c.String("since"); p != "" {
-				data, err := os.ReadFile(p)
+				data, err := userfile.Read(p, "checkpoint file", maxCheckpointFile)
 				if err != nil {
-					return usageErrorf("--since: %v", err)
+					return usageErrorf("--since %v", err)
 				}
 				if _, err := ledger.ParseCheckpoint(data); err != nil {
 					return usageErrorf("--since %s: not a checkpoint: %v", p, err)

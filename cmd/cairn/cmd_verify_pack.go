@@ -4,13 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
+
+// maxPackFile bounds an evidence pack, which verify-pack reads whole: the
+// files a pack embeds are streamed through their hashes, but the PDF is not.
+const maxPackFile = 2 << 30
 
 func cmdVerifyPack() *cli.Command {
 	return &cli.Command{
@@ -42,12 +45,9 @@ byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
 				return usageErrorf("give one evidence pack: cairn verify-pack FILE.pdf (got %d arguments)", c.NArg())
 			}
 			path := c.Args().First()
-			data, err := os.ReadFile(path)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				return usageErrorf("%s: no such file", path)
-			case err != nil:
-				return usageErrorf("%s: %v", path, err)
+			data, err := userfile.Read(path, "evidence pack", maxPackFile)
+			if err != nil {
+				return err
 			}
 			// The pack's own tsa_roots are never trusted: the anchors are
 			// the verifier's (flags and own settings).

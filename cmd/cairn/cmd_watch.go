@@ -19,6 +19,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/evidence/capture"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
 func cmdWatch() *cli.Command {
@@ -77,6 +78,10 @@ Examples:
 			}
 			b, err := openBook(c)
 			if err != nil {
+				return err
+			}
+			if id, err = signingIdentity(c, b, id); err != nil {
+				b.Close()
 				return err
 			}
 			asset, err := resolveAsset(c, b)
@@ -261,7 +266,7 @@ func (w *watcher) record(path string) error {
 	if err != nil {
 		return err
 	}
-	b, err := openBook(w.c)
+	b, err := openBookToRecord(w.c)
 	if err != nil {
 		return err
 	}
@@ -331,7 +336,7 @@ func metaKey(cp *capture.Capture) string {
 }
 
 func hashFile(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := userfile.Open(path, "file", -1) // a FIFO dropped in the folder must not hang the watch
 	if err != nil {
 		return "", err
 	}

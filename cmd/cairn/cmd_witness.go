@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/mod/sumdb/tlog"
 
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/witness"
 )
@@ -61,7 +62,7 @@ func loadWitness(c *cli.Context) (*witness.Witness, error) {
 	if fi.Mode().Perm()&0o077 != 0 {
 		return nil, usageErrorf("witness key %s is readable by others (mode %04o); protect it with: chmod 600 %s", keyPath, fi.Mode().Perm(), keyPath)
 	}
-	data, err := os.ReadFile(keyPath)
+	data, err := userfile.Read(keyPath, "witness key file", 64<<10)
 	if err != nil {
 		return nil, err
 	}

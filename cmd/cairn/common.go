@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -23,11 +25,38 @@ func bookDir(c *cli.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return evidence.FindDir(c.String("dir"), wd)
+	return evidence.FindDir(dirOption(c), wd)
 }
 
-// openBook opens the book, waiting for other cairn processes to finish with it.
+// dirOption is the --dir given to the command or, failing that, to cairn itself
+// (cairn --dir D note X), else $CAIRN_DIR. Both levels define the flag, and
+// urfave/cli's c.String reads only the innermost one that defines it, so
+// `cairn --dir two/.cairn note X` would otherwise record in the ledger found
+// from the current directory.
+func dirOption(c *cli.Context) string {
+	env := os.Getenv("CAIRN_DIR")
+	for _, x := range c.Lineage() {
+		// The flag takes CAIRN_DIR as its value at every level; a value that
+		// differs from it was typed at this level.
+		if slices.Contains(x.LocalFlagNames(), "dir") {
+			if v := x.String("dir"); v != env {
+				return v
+			}
+		}
+	}
+	return env
+}
+
+// openBook opens the book to read it, waiting for other cairn processes to
+// finish with it. Nothing is written unless the command stores something, which
+// reopens the ledger for writing (ledger.Options.ReadOnly): reading works on a
+// full disk.
 func openBook(c *cli.Context) (*evidence.Book, error) {
+	return openBookWith(c, &evidence.OpenOptions{ReadOnly: true})
+}
+
+// openBookToRecord opens the book for a command that records steps.
+func openBookToRecord(c *cli.Context) (*evidence.Book, error) {
 	return openBookWith(c, nil)
 }
 
@@ -55,30 +84,90 @@ func openBookWith(c *cli.Context, opts *evidence.OpenOptions) (*evidence.Book, e
 }
 
 // openSigning loads the identity (asking for its passphrase first, before the
-// ledger is locked) and opens the book, for commands that sign.
+// ledger is locked) and opens the book, for commands that record steps.
 func openSigning(c *cli.Context) (*evidence.Identity, *evidence.Book, error) {
+	return openSigningWith(c, nil)
+}
+
+// openSigningToRead is openSigning for commands that sign what they read (a
+// checkpoint, a pack, an archive) and store at most a checkpoint: the ledger
+// is opened read-only until they do.
+func openSigningToRead(c *cli.Context) (*evidence.Identity, *evidence.Book, error) {
+	return openSigningWith(c, &evidence.OpenOptions{ReadOnly: true})
+}
+
+func openSigningWith(c *cli.Context, opts *evidence.OpenOptions) (*evidence.Identity, *evidence.Book, error) {
 	id, err := loadIdentity(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := openBook(c)
+	b, err := openBookWith(c, opts)
 	if err != nil {
+		return nil, nil, err
+	}
+	if id, err = signingIdentity(c, b, id); err != nil {
+		b.Close()
 		return nil, nil, err
 	}
 	return id, b, nil
 }
 
+// signingIdentity returns the key to sign with in b: id, or, when b retired id
+// in a key rotation that was interrupted before the new key was put in place,
+// the new key, which it puts in place (see evidence/rotate.go).
+func signingIdentity(c *cli.Context, b *evidence.Book, id *evidence.Identity) (*evidence.Identity, error) {
+	path, err := keyPath()
+	if err != nil {
+		return nil, err
+	}
+	fresh, msg, err := b.FinishRotation(path, id, passphrase(c, path))
+	if msg != "" {
+		fmt.Fprintf(c.App.ErrWriter, "cairn: %s\n", msg)
+	}
+	return fresh, err
+}
+
 // keyPath returns where the identity key lives.
 func keyPath() (string, error) { return evidence.DefaultKeyPath() }
 
-// loadIdentity reads the identity key, asking for its passphrase if it is encrypted.
+// loadIdentity reads the identity key, asking for its passphrase if it is
+// encrypted, and warns when others could replace it.
 func loadIdentity(c *cli.Context) (*evidence.Identity, error) {
 	path, err := keyPath()
 	if err != nil {
 		return nil, err
 	}
-	return evidence.LoadIdentity(path, func() ([]byte, error) { return readPassphrase(c, "Passphrase for "+path+": ", false) })
+	id, err := evidence.LoadIdentity(path, passphrase(c, path))
+	if err != nil {
+		return nil, err
+	}
+	if w := evidence.KeyDirWarning(path); w != "" {
+		fmt.Fprintf(c.App.ErrWriter, "cairn: warning: %s\n", w)
+	}
+	return id, nil
 }
+
+// passphrase returns a function that reads the identity key's passphrase once
+// per run (a rotation opens the old key and then its pending successor with
+// it) and then returns the same bytes.
+func passphrase(c *cli.Context, path string) func() ([]byte, error) {
+	return func() ([]byte, error) {
+		if p, ok := c.App.Metadata[passphraseKey].([]byte); ok {
+			return p, nil
+		}
+		p, err := readPassphrase(c, "Passphrase for "+path+": ", false)
+		if err != nil {
+			return nil, err
+		}
+		if c.App.Metadata == nil {
+			c.App.Metadata = map[string]any{}
+		}
+		c.App.Metadata[passphraseKey] = p
+		return p, nil
+	}
+}
+
+const passphraseKey = "cairn.passphrase"
 
 // readPassphrase takes the passphrase from CAIRN_PASSPHRASE, or asks on the terminal.
 // It is never echoed or printed.
@@ -178,14 +267,8 @@ func checkFilesExist(paths ...string) error {
 		if p == "" {
 			continue
 		}
-		fi, err := os.Stat(p)
-		switch {
-		case errors.Is(err, os.ErrNotExist):
-			return usageErrorf("%s: no such file", p)
-		case err != nil:
-			return usageErrorf("%s: %v", p, err)
-		case fi.IsDir():
-			return usageErrorf("%s is a directory; give a file", p)
+		if err := userfile.Check(p, "file to record"); err != nil {
+			return err
 		}
 	}
 	return nil

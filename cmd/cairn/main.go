@@ -12,6 +12,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -47,7 +49,9 @@ func usageErrorf(format string, args ...any) error {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
 	defer func() {
 		if r := recover(); r != nil {
-			fmt.Fprintf(stderr, "cairn: internal error: %v\nThis is a bug; the ledger was not changed by the failing step. Please report it.\n", r)
+			// No stack trace for the user; the panic's message is for the report.
+			// Every step reported as recorded was durable before it was reported.
+			fmt.Fprintf(stderr, "cairn: internal error: %v\nThis is a bug; please report it. Steps this command reported as recorded are in the ledger; check it with: cairn verify\n", r)
 			code = exitInternal
 		}
 	}()
@@ -75,9 +79,9 @@ func exitCode(err error) int {
 	switch {
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ve):
+	case errors.As(err, &ve), errors.Is(err, export.ErrVerify):
 		return exitVerify
-	case evidence.IsInputError(err), errors.Is(err, evidence.ErrNoBook), errors.Is(err, evidence.ErrNoIdentity),
+	case evidence.IsInputError(err), errors.As(err, new(*userfile.Error)), errors.Is(err, evidence.ErrNoBook), errors.Is(err, evidence.ErrNoIdentity),
 		errors.Is(err, evidence.ErrBadPassphrase), errors.Is(err, evidence.ErrKeyExists):
 		return exitUsage
 	case strings.HasPrefix(err.Error(), "flag provided but not defined"),

@@ -33,7 +33,13 @@ func TestScript(t *testing.T) {
 		// [samples]: the shared sample files (real files from real tools) are
 		// beside the repository. Scripts that need them skip without them,
 		// except in CI, where they must be there.
+		// [tmpfs]: full-disk scripts can mount a small tmpfs (Linux, root).
+		// Without, they skip (`[!tmpfs] skip REASON`); in CI they must run.
 		Condition: func(cond string) (bool, error) {
+			if cond == "tmpfs" {
+				ok, _, err := tmpfsUsable()
+				return ok, err
+			}
 			if cond != "samples" {
 				return false, fmt.Errorf("unknown condition %q", cond)
 			}

@@ -19,6 +19,11 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"golang.org/x/sys/unix"
+
+	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/testtsa"
+	"github.com/cairn-ledger/cairn/ledger"
 )
 
 // scriptCmds are testscript commands for things a shell user would do with other tools.
@@ -49,6 +54,22 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			}
 			out := withText(pngOf(ts, args[1:6]), texts)
 			ts.Check(os.WriteFile(ts.MkAbs(args[0]), out, 0o644))
+		},
+		// mkline FILE N: write a batch line whose note is N times "é", each
+		// spelled \u00e9 (6 bytes of JSON for 2 of text).
+		"mkline": func(ts *testscript.TestScript, neg bool, args []string) {
+			n, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			line := `{"kind":"note","asset":"poster","text":"` + strings.Repeat(`\u00e9`, n) + "\"}\n"
+			ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(line), 0o644))
+		},
+		// age FILE...: set the files' times to an hour ago, as a leftover of
+		// a process killed long before would have.
+		"age": func(ts *testscript.TestScript, neg bool, args []string) {
+			old := time.Now().Add(-time.Hour)
+			for _, a := range args {
+				ts.Check(os.Chtimes(ts.MkAbs(a), old, old))
+			}
 		},
 		// mkbig FILE N: write N bytes of 'a'.
 		"mkbig": func(ts *testscript.TestScript, neg bool, args []string) {
@@ -154,6 +175,71 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(strings.Fields(string(out)), " ")+"\n"), 0o644))
 		},
 		"tsa-start": tsaStart,
+		// interrupt-rotation KEYFILE: undo the last step of a finished key
+		// rotation, leaving what a rotation killed after recording leaves: the
+		// old key back at KEYFILE and the new one in its pending file.
+		"interrupt-rotation": func(ts *testscript.TestScript, neg bool, args []string) {
+			path := ts.MkAbs(args[0])
+			retired, err := filepath.Glob(path + ".retired-*")
+			ts.Check(err)
+			// The last rotation's old key is the one linked last: link
+			// changes its inode's ctime.
+			last, lastTime := "", int64(0)
+			for _, p := range retired {
+				var st unix.Stat_t
+				ts.Check(unix.Stat(p, &st))
+				if t := st.Ctim.Nano(); t > lastTime {
+					last, lastTime = p, t
+				}
+			}
+			if last == "" {
+				ts.Fatalf("interrupt-rotation: no retired key beside %s", path)
+			}
+			_, _, pub, _, _, err := evidence.PublicIdentity(path)
+			ts.Check(err)
+			ts.Check(os.Rename(path, evidence.PendingKeyPath(path, pub)))
+			ts.Check(os.Rename(last, path))
+		},
+		// tmpfs DIR SIZE: mount a tmpfs of SIZE (as mount -o size= takes it) on
+		// DIR, unmounted at the end of the script. Guard it with [tmpfs].
+		"tmpfs": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: tmpfs DIR SIZE")
+			}
+			dir := ts.MkAbs(args[0])
+			ts.Check(os.MkdirAll(dir, 0o755))
+			ts.Check(mountTmpfs(dir, args[1]))
+			ts.Defer(func() { unmount(dir) })
+		},
+		// fill DIR [LEAVE]: write a file in DIR until its file system has at
+		// most LEAVE bytes (default 0) free.
+		"fill": func(ts *testscript.TestScript, neg bool, args []string) {
+			var leave int64
+			if len(args) == 2 {
+				n, err := strconv.ParseInt(args[1], 10, 64)
+				ts.Check(err)
+				leave = n
+			}
+			ts.Check(fillDisk(ts.MkAbs(args[0]), leave))
+		},
+		// put-token DIR SIZE REPLY: store the malformed timestamp reply REPLY
+		// (testtsa.Replies) for the checkpoint of SIZE records of the ledger in
+		// DIR, as a damaged or hostile ledger would hold it.
+		"put-token": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 3 {
+				ts.Fatalf("usage: put-token DIR SIZE REPLY")
+			}
+			size, err := strconv.ParseInt(args[1], 10, 64)
+			ts.Check(err)
+			reply := testtsa.Replies[args[2]]
+			if reply == nil {
+				ts.Fatalf("put-token: unknown reply %q", args[2])
+			}
+			l, err := ledger.Open(ts.MkAbs(filepath.Join(args[0], "ledger")), nil)
+			ts.Check(err)
+			defer l.Close()
+			ts.Check(l.PutTimestamp(size, reply(nil)))
+		},
 		// sleep DURATION: wait, for commands running in the background.
 		"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 			d, err := time.ParseDuration(args[0])

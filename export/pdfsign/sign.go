@@ -48,6 +48,11 @@ type Attachment struct {
 	// MIMEType, such as "application/json", becomes /Subtype. Optional.
 	MIMEType string
 	Data     []byte
+	// Size and SHA256 are set by Verify, from the decoded stream. Verify
+	// streams an attachment through its hashes; VerifyWith keeps Data only
+	// for the attachments it is asked to.
+	Size   int64
+	SHA256 [32]byte
 	// ModTime is written as /Params /ModDate if it is not zero.
 	// Verify returns it truncated to the second.
 	ModTime time.Time

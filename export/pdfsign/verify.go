@@ -62,6 +62,20 @@ const (
 // only problem is that bytes follow the signed range, it returns the Report
 // too, with an error wrapping ErrNotWholeFile.
 func Verify(pdf []byte) (*Report, error) {
+	return VerifyWith(pdf, VerifyOptions{})
+}
+
+// VerifyOptions tune VerifyWith.
+type VerifyOptions struct {
+	// Keep says which attachments to return with their Data, by name; nil
+	// keeps all. The others are checked and hashed as they are decoded and
+	// come back with Size and SHA256 only: a pack of 604 KB can inflate to a
+	// 512 MiB file, which must not need 512 MiB of memory to check.
+	Keep func(name string) bool
+}
+
+// VerifyWith is Verify with options.
+func VerifyWith(pdf []byte, opts VerifyOptions) (*Report, error) {
 	doc, err := parseDocument(pdf)
 	if err != nil {
 		return nil, fmt.Errorf("pdfsign: %v", err)
@@ -140,7 +154,7 @@ func Verify(pdf []byte) (*Report, error) {
 			return nil, errors.New("pdfsign: the signed revision's last signature is not the one that signs it")
 		}
 	}
-	if rep.Attachments, err = doc.attachments(); err != nil {
+	if rep.Attachments, err = doc.attachments(opts.Keep); err != nil {
 		return nil, fmt.Errorf("pdfsign: %v", err)
 	}
 	if !rep.WholeFileCovered {
@@ -255,8 +269,9 @@ func textEntry(d dict, k name) string {
 	return ""
 }
 
-// attachments reads the /EmbeddedFiles name tree (§7.9.6, §7.11.4).
-func (d *document) attachments() ([]Attachment, error) {
+// attachments reads the /EmbeddedFiles name tree (§7.9.6, §7.11.4), keeping
+// the data of those attachments keep names (all if keep is nil).
+func (d *document) attachments(keep func(string) bool) ([]Attachment, error) {
 	cat, _, err := d.catalog()
 	if err != nil {
 		return nil, err
@@ -311,7 +326,7 @@ func (d *document) attachments() ([]Attachment, error) {
 			if len(out) >= maxAttachments {
 				return fmt.Errorf("more than %d embedded files", maxAttachments)
 			}
-			a, err := d.attachment(pairs[i+1])
+			a, err := d.attachment(pairs[i+1], keep)
 			if err != nil {
 				return err
 			}
@@ -327,7 +342,7 @@ func (d *document) attachments() ([]Attachment, error) {
 
 // attachment reads one file specification (§7.11.3) and its embedded file
 // stream, and checks the stream against its /Params.
-func (d *document) attachment(o object) (Attachment, error) {
+func (d *document) attachment(o object, keep func(string) bool) (Attachment, error) {
 	var a Attachment
 	spec, err := d.resolveDict(o, "embedded file specification")
 	if err != nil {
@@ -384,22 +399,39 @@ func (d *document) attachment(o object) (Attachment, error) {
 			return fail("/ModDate: %v", err)
 		}
 	}
-	if a.Data, err = decodeStream(s, int64(want)); err != nil {
+	r, err := decodeStream(s)
+	if err != nil {
 		return fail("%v", err)
 	}
-	if int64(len(a.Data)) != int64(want) {
-		return fail("/Params /Size says %d bytes, the stream holds %d", want, len(a.Data))
+	// Decoded once, straight into the hashes, and into memory only if the
+	// caller keeps it; at most want+1 bytes, enough to tell that the data is
+	// longer than it should be.
+	md, sh := md5.New(), sha256.New()
+	w := io.MultiWriter(md, sh)
+	var buf *bytes.Buffer
+	if keep == nil || keep(a.Name) {
+		buf = bytes.NewBuffer(make([]byte, 0, min(int64(want)+1, 64<<20)))
+		w = io.MultiWriter(md, sh, buf)
 	}
-	if got := md5.Sum(a.Data); !bytes.Equal(got[:], sum.b) {
+	if a.Size, err = io.Copy(w, io.LimitReader(r, int64(want)+1)); err != nil {
+		return fail("FlateDecode: %v", err)
+	}
+	if a.Size != int64(want) {
+		return fail("/Params /Size says %d bytes, the stream holds %d", want, a.Size)
+	}
+	if !bytes.Equal(md.Sum(nil), sum.b) {
 		return fail("/Params /CheckSum does not match the data")
+	}
+	sh.Sum(a.SHA256[:0])
+	if buf != nil {
+		a.Data = buf.Bytes()
 	}
 	return a, nil
 }
 
-// decodeStream applies the stream's filter, which may be none or
-// FlateDecode without parameters. It reads at most want+1 bytes, enough to
-// tell that the data is longer than it should be.
-func decodeStream(s *stream, want int64) ([]byte, error) {
+// decodeStream returns a reader of the stream's data with its filter
+// applied, which may be none or FlateDecode without parameters.
+func decodeStream(s *stream) (io.Reader, error) {
 	f := s.dict.get("Filter")
 	if a, ok := f.(array); ok && len(a) == 1 {
 		f = a[0]
@@ -411,17 +443,13 @@ func decodeStream(s *stream, want int64) ([]byte, error) {
 	}
 	switch f {
 	case nil:
-		return bytes.Clone(s.data), nil // not an alias of the caller's PDF
+		return bytes.NewReader(s.data), nil // copied out, never an alias of the caller's PDF
 	case name("FlateDecode"):
 		zr, err := zlib.NewReader(bytes.NewReader(s.data))
 		if err != nil {
 			return nil, fmt.Errorf("FlateDecode: %v", err)
 		}
-		buf := bytes.NewBuffer(make([]byte, 0, min(want+1, 64<<20)))
-		if _, err := io.Copy(buf, io.LimitReader(zr, want+1)); err != nil {
-			return nil, fmt.Errorf("FlateDecode: %v", err)
-		}
-		return buf.Bytes(), nil
+		return zr, nil
 	default:
 		return nil, fmt.Errorf("stream filter %v is not supported", f)
 	}

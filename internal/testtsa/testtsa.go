@@ -33,11 +33,32 @@ type TSA struct {
 }
 
 // Start starts a TSA whose certificate names name. The caller closes it.
-func Start(name string) (*TSA, error) { return StartAt(name, time.Now) }
+func Start(name string) (*TSA, error) { return start(name, time.Now, nil) }
 
 // StartAt starts a TSA whose clock is clock, with certificates valid both then
 // and now: an attacker's TSA that backdates, for tests that such tokens fail.
-func StartAt(name string, clock func() time.Time) (*TSA, error) {
+func StartAt(name string, clock func() time.Time) (*TSA, error) { return start(name, clock, nil) }
+
+// BERPanicReply is a granted TimeStampResp whose token, SEQUENCE { 04 81 },
+// ends in a long-form length with no length byte after it: encoding/asn1 takes
+// the token as an opaque element, and github.com/digitorus/pkcs7's BER reader
+// then indexes one byte past the end of the data (index out of range).
+var BERPanicReply = []byte{0x30, 0x09, 0x30, 0x03, 0x02, 0x01, 0x00, 0x30, 0x02, 0x04, 0x81}
+
+// Replies a misbehaving TSA can send instead of its good reply, by name.
+var Replies = map[string]func(good []byte) []byte{
+	"ber-panic": func([]byte) []byte { return BERPanicReply },
+	"garbage":   func([]byte) []byte { return []byte("this is not DER") },
+	"truncated": func(good []byte) []byte { return good[:len(good)/2] },
+}
+
+// StartReplying starts a TSA that sends reply(good) instead of each good reply;
+// a nil reply sends the good one.
+func StartReplying(name string, reply func(good []byte) []byte) (*TSA, error) {
+	return start(name, time.Now, reply)
+}
+
+func start(name string, clock func() time.Time, reply func(good []byte) []byte) (*TSA, error) {
 	rootKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -97,6 +118,9 @@ func StartAt(name string, clock func() time.Time) (*TSA, error) {
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
+		}
+		if reply != nil {
+			resp = reply(resp)
 		}
 		w.Header().Set("Content-Type", "application/timestamp-reply")
 		w.Write(resp)

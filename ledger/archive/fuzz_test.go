@@ -16,9 +16,12 @@ func writeJSON(w io.Writer, v any) { json.NewEncoder(w).Encode(v) }
 // signed by one of the records' authors covers all of them.
 //
 // The seeds are a valid archive and its halves, built once per fuzzing process
-// from a fresh fixture.
+// from a fresh fixture. The fixture has no notes beyond the few records it
+// needs: every record costs an Ed25519 verification per input (about 60 µs
+// of the 1.5 ms an input took with three), and in a short run executions are
+// what finds bugs.
 func FuzzReadArchive(f *testing.F) {
-	fx := newFixture(f, 3)
+	fx := newFixture(f, 0)
 	data := fx.archive(f)
 	f.Add(data)
 	f.Add(data[:len(data)/2])

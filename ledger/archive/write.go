@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cairn-ledger/cairn/ledger"
+
+	"github.com/cairn-ledger/cairn/internal/tmpfile"
 )
 
 // A File is a stored file to put in the archive. The ledger commits to files by
@@ -37,6 +39,9 @@ type WriteOptions struct {
 	ModTime time.Time
 }
 
+// recordsSpool names the temporary file that Write spools the records into.
+const recordsSpool = "cairn-archive-records-*"
+
 // Write writes an archive of the whole ledger l to w and returns its manifest.
 //
 // The ledger must hold a checkpoint of all its records (the archive's anchor).
@@ -55,19 +60,21 @@ func Write(w io.Writer, l *ledger.Ledger, opts WriteOptions) (*Manifest, error) 
 	}
 	m := &Manifest{Format: Format, Origin: l.Origin(), Size: size, Root: base64.StdEncoding.EncodeToString(root[:])}
 
-	// Records, spooled and hashed.
-	spool, err := os.CreateTemp("", "cairn-archive-records-*")
+	// Records, spooled and hashed. A spool a killed archive left is removed
+	// by the next one.
+	tmpfile.Sweep(os.TempDir(), recordsSpool)
+	spool, err := tmpfile.Create("", recordsSpool)
 	if err != nil {
 		return nil, err
 	}
-	defer func() { spool.Close(); os.Remove(spool.Name()) }()
+	defer spool.Discard()
 	h := sha256.New()
 	bw := bufio.NewWriterSize(io.MultiWriter(spool, h), 1<<20)
 	var n, recBytes int64
 	var last time.Time
 	err = l.Scan(0, func(r *ledger.Record) error {
 		if r.Seq != n {
-			return fmt.Errorf("archive: record %d is stored where record %d belongs; run cairn verify", r.Seq, n)
+			return damage("archive: record %d is stored where record %d belongs; run cairn verify", r.Seq, n)
 		}
 		n++
 		last = r.Time
@@ -82,7 +89,7 @@ func Write(w io.Writer, l *ledger.Ledger, opts WriteOptions) (*Manifest, error) 
 		return nil, err
 	}
 	if n != size {
-		return nil, fmt.Errorf("archive: read %d records, the ledger has %d; run cairn verify", n, size)
+		return nil, damage("archive: read %d records, the ledger has %d; run cairn verify", n, size)
 	}
 	m.Members = append(m.Members, Member{Name: RecordsName, Kind: KindRecords, Bytes: recBytes, SHA256: hex.EncodeToString(h.Sum(nil))})
 
@@ -151,7 +158,7 @@ func Write(w io.Writer, l *ledger.Ledger, opts WriteOptions) (*Manifest, error) 
 			return nil, err
 		}
 		if sum != f.SHA256 || n != f.Size {
-			return nil, fmt.Errorf("archive: stored file %s was changed: it now has %d bytes hashing to %s; run cairn verify", f.SHA256, n, sum)
+			return nil, damage("archive: stored file %s was changed: it now has %d bytes hashing to %s; run cairn verify", f.SHA256, n, sum)
 		}
 		m.Members = append(m.Members, Member{Name: "files/" + f.SHA256, Kind: KindFile, Bytes: n, SHA256: sum})
 		total += n
@@ -258,4 +265,10 @@ func copyCounting(w io.Writer, r io.Reader, n int64, progress func(int64)) error
 		}
 	}
 	return nil
+}
+
+// damage is the error for a ledger found damaged while it is archived: a
+// verification failure (the CLI exits 1), not a failure to write.
+func damage(format string, args ...any) error {
+	return &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf(format, args...)}
 }

@@ -241,8 +241,8 @@ func verify(resp []byte, data []byte, roots *x509.CertPool, nonce *big.Int, chec
 	}
 	token := r.TimeStampToken.FullBytes
 
-	p7, err := pkcs7.Parse(token)
-	if err != nil {
+	var p7 *pkcs7.PKCS7
+	if err := guard(func() (err error) { p7, err = pkcs7.Parse(token); return err }); err != nil {
 		return nil, fmt.Errorf("timestamp: malformed token: %v", err)
 	}
 	if len(p7.Signers) != 1 {
@@ -254,8 +254,8 @@ func verify(resp []byte, data []byte, roots *x509.CertPool, nonce *big.Int, chec
 	if signer == nil {
 		return nil, errors.New("timestamp: token does not include the TSA certificate (it must be requested with certReq)")
 	}
-	ts, err := timestamp.Parse(token)
-	if err != nil {
+	var ts *timestamp.Timestamp
+	if err := guard(func() (err error) { ts, err = timestamp.Parse(token); return err }); err != nil {
 		return nil, fmt.Errorf("timestamp: token signature does not verify: %v", err)
 	}
 
@@ -319,6 +319,20 @@ func verify(resp []byte, data []byte, roots *x509.CertPool, nonce *big.Int, chec
 		HashedMessage: ts.HashedMessage,
 		Qualified:     ts.Qualified,
 	}, nil
+}
+
+// guard runs one of the third-party CMS parsers and turns a panic into an
+// error. github.com/digitorus/pkcs7's BER reader indexes past the end of some
+// malformed input (a long-form length in the token's last byte, found by
+// FuzzVerify); a TSA's reply and a stored token are hostile input, and a
+// broken one must fail verification, not the program.
+func guard(parse func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the CMS parser failed on it (%v)", r)
+		}
+	}()
+	return parse()
 }
 
 // checkTimeStampingEKU enforces RFC 3161 §2.3: the TSA certificate has exactly

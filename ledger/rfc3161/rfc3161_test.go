@@ -17,7 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/digitorus/pkcs7"
 	"github.com/digitorus/timestamp"
+
+	"github.com/cairn-ledger/cairn/internal/testtsa"
 )
 
 // checkpoint is a signed checkpoint note as cairn stores it: the bytes a token covers.
@@ -302,6 +305,25 @@ func TestRejectsBadTokens(t *testing.T) {
 	wantErr(t, err, "not trusted by the configured roots")
 }
 
+// TestParserPanicIsAnError: a reply that makes the third-party CMS parser panic
+// fails verification like any other malformed token, in Verify and in
+// VerifyUntrusted, and the panic does not escape.
+func TestParserPanicIsAnError(t *testing.T) {
+	panicked := func() (p bool) {
+		defer func() { p = recover() != nil }()
+		pkcs7.Parse(testtsa.BERPanicReply[7:])
+		return false
+	}()
+	if !panicked {
+		t.Log("digitorus/pkcs7 no longer panics on this token; the guard is still kept for others")
+	}
+	tsa := newTestTSA(t, ekuCritical, false)
+	_, err := Verify(testtsa.BERPanicReply, checkpoint, tsa.roots, nil)
+	wantErr(t, err, "timestamp: malformed token: the CMS parser failed on it")
+	_, err = VerifyUntrusted(testtsa.BERPanicReply, checkpoint)
+	wantErr(t, err, "timestamp: malformed token: the CMS parser failed on it")
+}
+
 func TestFetchHTTPErrors(t *testing.T) {
 	tsa := newTestTSA(t, ekuCritical, false)
 	resp, _ := tsa.stamp(t, checkpoint)
@@ -325,6 +347,10 @@ func TestFetchHTTPErrors(t *testing.T) {
 			w.Header().Set("Content-Type", "application/timestamp-reply")
 			w.Write([]byte("not DER"))
 		}, "malformed TimeStampResp"},
+		{"parser panic", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/timestamp-reply")
+			w.Write(testtsa.BERPanicReply)
+		}, "malformed token: the CMS parser failed on it"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(tc.handler)

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 	"golang.org/x/sys/unix"
 
+	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -303,8 +304,11 @@ func (w *Witness) update(fn func(*State) (changed bool, err error)) error {
 	return nil
 }
 
+// maxStateFile bounds the witness state: a few hundred bytes per ledger it follows.
+const maxStateFile = 64 << 20
+
 func (w *Witness) read() (*State, error) {
-	data, err := os.ReadFile(w.path)
+	data, err := userfile.Read(w.path, "witness state file", maxStateFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return &State{Version: stateVersion, Logs: map[string]*Log{}}, nil
 	}
