@@ -17,6 +17,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/internal/tmpfile"
 	"github.com/cairn-ledger/cairn/internal/userfile"
 	"github.com/cairn-ledger/cairn/ledger"
@@ -452,6 +453,12 @@ func checkBatchAsset(b *evidence.Book, s *evidence.Step, pending map[string]bool
 // parseBatchLine decodes one line into its fields and the step they describe,
 // without the step's files.
 func parseBatchLine(line []byte) (*batchLine, *evidence.Step, error) {
+	// encoding/json would turn invalid UTF-8 and a lone surrogate into U+FFFD
+	// and let the last of two equal names win: text that is not what the line
+	// says. Refuse them, as cairn prompt refuses invalid UTF-8.
+	if err := strict.Check(line, strict.AnyValue); err != nil {
+		return nil, nil, fmt.Errorf("not a valid step: %v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(line))
 	dec.DisallowUnknownFields()
 	dec.UseNumber()

@@ -28,7 +28,12 @@ const (
 	Object              // a JSON object
 	Array               // a JSON array
 	Bool                // true or false
+	Any                 // any value, null included; an object's names still once each
 )
+
+// AnyValue is the shape of any JSON value: Check then refuses only what is
+// never right (invalid UTF-8 or JSON, a name twice, a surrogate escape).
+var AnyValue = &Shape{Type: Any}
 
 // A Shape says what a JSON value may be.
 type Shape struct {
@@ -156,6 +161,9 @@ func (sc *scanner) peek() byte {
 
 // value reads one value of shape s.
 func (sc *scanner) value(s *Shape, path string) error {
+	if s.Type == Any {
+		return sc.anyValue(path)
+	}
 	switch c := sc.peek(); {
 	case c == '{':
 		if s.Type != Object {
@@ -195,6 +203,35 @@ func (sc *scanner) value(s *Shape, path string) error {
 		return sc.syntaxError(path, "a value")
 	}
 	return fmt.Errorf("%s has the wrong type (want %s)", where(path), typeName(s.Type))
+}
+
+// anyValue reads a value of any type, through shapes of Any.
+func (sc *scanner) anyValue(path string) error {
+	switch c := sc.peek(); {
+	case c == '{':
+		return sc.object(&Shape{Type: Object, Values: AnyValue}, path)
+	case c == '[':
+		return sc.array(&Shape{Type: Array, Values: AnyValue}, path)
+	case c == '"':
+		_, err := sc.str(path)
+		return err
+	case c == 't':
+		return sc.literal("true", path)
+	case c == 'f':
+		return sc.literal("false", path)
+	case c == 'n':
+		return sc.literal("null", path)
+	case c == '-' || '0' <= c && c <= '9':
+		start := sc.i
+		for sc.i < len(sc.b) && strings.IndexByte("+-.0123456789eE", sc.b[sc.i]) >= 0 {
+			sc.i++
+		}
+		if !json.Valid(sc.b[start:sc.i]) {
+			return fmt.Errorf("%s: invalid number %s", where(path), sc.b[start:sc.i])
+		}
+		return nil
+	}
+	return sc.syntaxError(path, "a value")
 }
 
 func (sc *scanner) literal(word, path string) error {

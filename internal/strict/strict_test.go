@@ -109,3 +109,23 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestAnyValue(t *testing.T) {
+	for _, good := range []string{`{"a":[1,-2.5e3,null,true,{"b":"c"}]}`, `null`, `"x"`, `[]`} {
+		if err := Check([]byte(good), AnyValue); err != nil {
+			t.Errorf("%s: %v", good, err)
+		}
+	}
+	for _, c := range []struct{ in, want string }{
+		{`{"a":1,"a":2}`, "appears twice"},
+		{`{"a":{"b":1,"b":1}}`, "appears twice"},
+		{`["\udc00"]`, "surrogate"},
+		{"[\"\xff\"]", "UTF-8"},
+		{`[01]`, "invalid number"},
+		{`[1,]`, "a value"},
+	} {
+		if err := Check([]byte(c.in), AnyValue); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.in, err, c.want)
+		}
+	}
+}
