@@ -4,7 +4,7 @@ BIN     := bin/cairn
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 # Seconds each fuzz target runs in `make test` (CI); `make fuzz FUZZTIME=5m` digs deeper.
-FUZZTIME ?= 4s
+FUZZTIME ?= 6s
 
 .PHONY: all build demo test vet unit fuzz bench clean
 
