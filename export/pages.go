@@ -109,7 +109,7 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 		}
 		d.field("Warning", fmt.Sprintf("%d different keys are named %q (keys %s). They may be different people: each step names its key.", len(nc.Keys), nc.Name, strings.Join(keys, ", ")))
 	}
-	d.field("Period covered", fmt.Sprintf("%s to %s (%d steps)", acc.First.Format(dateTime), acc.Last.Format(dateTime), acc.Steps))
+	d.field("Period covered", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), plural(acc.Steps, "step")))
 	d.field("Exported", d.exported.Format(dateTime)+" (by the exporter's clock; each record keeps its own time)")
 	d.field("Exported and signed by", c.authorLine(c.signer))
 	d.fieldStyle("Anchored to checkpoint", fmt.Sprintf("%s\nsize %d records\nroot %s", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
@@ -592,5 +592,5 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *R
 		d.pdf.SetLeftMargin(margin)
 		d.pdf.SetX(margin)
 	}
-	d.muted(fmt.Sprintf("This pack holds %d records of asset %s and %d identity records, out of %d records in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", len(bd.Records), bd.Asset, len(bd.Identities), cp.Size, BundleFormat))
+	d.muted(fmt.Sprintf("This pack holds %s of asset %s and %s, out of %s in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", plural(len(bd.Records), "record"), bd.Asset, plural(len(bd.Identities), "identity record"), plural(int(cp.Size), "record"), BundleFormat))
 }

@@ -246,7 +246,7 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 	bd, ids, rots, recs := pb.bd, pb.ids, pb.rots, pb.recs
 	rep.Bundle, rep.Asset, rep.Origin = bd, bd.Asset, bd.Origin
 	rep.Records, rep.Identities, rep.Rotations = len(recs), len(ids), len(rots)
-	rep.pass("evidence bundle", "%s: %d records of asset %s, %d identity records, %d key rotations, %d earlier checkpoints", bd.Format, len(recs), bd.Asset, len(ids), len(rots), len(pb.cps))
+	rep.pass("evidence bundle", "%s: %s of asset %s, %s, %s, %s", bd.Format, plural(len(recs), "record"), bd.Asset, plural(len(ids), "identity record"), plural(len(rots), "key rotation"), plural(len(pb.cps), "earlier checkpoint"))
 
 	// 3–6. Identity records, rotations and the asset's records, in ledger
 	// order, through one rule book: the rules cairn verify applies to a whole
@@ -344,7 +344,7 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 		}
 	}
 	if chainOK {
-		rep.pass("chain", "%d links between consecutive records match", links)
+		rep.pass("chain", "%s between consecutive records match", plural(links, "link"))
 	}
 
 	// 8. Inclusion proofs.
@@ -364,7 +364,7 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 			}
 		}
 		if proofOK {
-			rep.pass("inclusion proofs", "%d records, each proven in the tree of %d records", len(all), cp.Size)
+			rep.pass("inclusion proofs", "%s, each proven in the tree of %s", plural(len(all), "record"), plural(int(cp.Size), "record"))
 		}
 	}
 
@@ -525,16 +525,16 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 	case len(pb.cps) == 0:
 		rep.pass("consistency", "no earlier checkpoint is in the pack")
 	default:
-		rep.pass("consistency", "%d earlier checkpoints, each signed by an author and proven a prefix of the anchor (RFC 6962 consistency)", len(pb.cps))
+		rep.pass("consistency", "%s, each signed by an author and proven a prefix of the anchor (RFC 6962 consistency)", plural(len(pb.cps), "earlier checkpoint"))
 	}
 	switch {
 	case !tokOK:
 	case ntok == 0:
 		rep.pass("timestamps", "none: the records' times are the ledger's own clock")
 	case trust.TSA != nil:
-		rep.pass("timestamps", "%d RFC 3161 tokens, each over its checkpoint's exact bytes, TSA checked against the roots from %s", ntok, trust.TSA.Describe())
+		rep.pass("timestamps", "%s, each over its checkpoint's exact bytes, TSA checked against the roots from %s", plural(ntok, "RFC 3161 token"), trust.TSA.Describe())
 	default:
-		rep.pass("timestamps", "%d RFC 3161 tokens, each over its checkpoint's exact bytes and signed by its TSA's certificate; TSA not checked against trusted roots (give --tsa-roots FILE)", ntok)
+		rep.pass("timestamps", "%s, each over its checkpoint's exact bytes and signed by its TSA's certificate; TSA not checked against trusted roots (give --tsa-roots FILE)", plural(ntok, "RFC 3161 token"))
 	}
 	if cosOK {
 		var missing []string
@@ -624,7 +624,7 @@ func checkKeyList(rep *Report, bd *Bundle, rb *evidence.RuleBook) {
 			bk.VKey == ledger.VerifierKey(bd.Origin, k.Key) && bk.CertSHA256 == hex.EncodeToString(sum[:])
 	}
 	if ok {
-		rep.pass("key list", "%d keys, matching the identity and rotation records", len(bd.Keys))
+		rep.pass("key list", "%s, matching the identity and rotation records", plural(len(bd.Keys), "key"))
 	} else {
 		rep.fail("key list", "the bundle's \"keys\" do not match its identity and rotation records")
 	}
@@ -728,3 +728,6 @@ func mergeByIndex(a, b []*parsedRecord) []*parsedRecord {
 	}
 	return out
 }
+
+// plural is a count and its noun, singular or plural ("1 record", "2 records").
+func plural(n int, noun string) string { return evidence.Plural(n, noun, noun+"s") }
