@@ -359,6 +359,12 @@ type collected struct {
 	// names and emails are what the introducing records say of each key (raw).
 	names, emails map[string]string
 	signer        ed25519.PublicKey
+	// custodian is set when the signer is no key holder of the ledger: legal
+	// staff exporting a designer's ledger, or an archive, with their own
+	// identity. They sign the PDF; they are never an author, and the pack's
+	// anchor is a checkpoint an author signed.
+	custodian     bool
+	custodianName string
 
 	rules   *evidence.RuleBook
 	keyRecs map[int64]evidence.StepRecord // every identity and rotation record, by seq
@@ -390,7 +396,11 @@ func collect(b *evidence.Book, asset string, signer ed25519.PublicKey) (*collect
 	for _, sr := range c.steps {
 		c.need[string(sr.Rec.Key)] = true
 	}
-	c.need[string(signer)] = true
+	if v.Rules.Key(signer) == nil {
+		c.custodian = true
+	} else {
+		c.need[string(signer)] = true
+	}
 	if err := c.resolve(); err != nil {
 		return nil, err
 	}
@@ -421,9 +431,6 @@ func (c *collected) resolve() error {
 				changed = true
 			}
 		}
-	}
-	if c.rules.Key(c.signer) == nil {
-		return &evidence.InputError{Msg: fmt.Sprintf("your key %s has no identity record in this ledger, so a pack signed with it could not be tied to the ledger; record any step with this identity first (cairn note), or export with the identity of an author", ledger.KeyID(c.signer))}
 	}
 	seqs := map[int64]bool{}
 	for k := range c.need {
@@ -597,6 +604,11 @@ func (c *collected) bundle(b *evidence.Book, cp *ledger.Checkpoint) (*Bundle, er
 	intro := mergeSteps(c.ids, c.rots)
 	seenKey := map[string]bool{}
 	for _, sr := range intro {
+		if sr.Rec.Seq >= cp.Size {
+			// A custodian's anchor may end before a later rotation: what
+			// happened to a key after the anchor is not what it proves.
+			continue
+		}
 		br, err := prove(sr)
 		if err != nil {
 			return nil, err

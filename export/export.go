@@ -34,6 +34,10 @@ type Options struct {
 	// Now is the clock that dates the pack (its signing time, its creation
 	// date, its cover); nil: time.Now. Tests fix it to compare two exports.
 	Now func() time.Time
+	// DoneReading, if set, is called once the ledger has been read, before
+	// the pages are drawn and signed, so that the caller can release the
+	// ledger's lock: an export must not keep the designer waiting.
+	DoneReading func()
 }
 
 // Export returns the signed evidence pack of asset, signed by id. It anchors the
@@ -53,7 +57,15 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	if err != nil {
 		return nil, err
 	}
-	cp, err := anchor(b, id.Key, c.rules)
+	var cp *ledger.Checkpoint
+	if c.custodian {
+		// A custodian writes nothing to the ledger: the pack is anchored to a
+		// checkpoint an author signed and the ledger stored.
+		c.custodianName = id.Name
+		cp, err = storedAnchor(b, c)
+	} else {
+		cp, err = anchor(b, id.Key, c.rules)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -69,6 +81,9 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	self, err := selfCheck(b, bd, id.Cert)
 	if err != nil {
 		return nil, err
+	}
+	if opts.DoneReading != nil {
+		opts.DoneReading()
 	}
 	body, err := render(b, c, bd, cp, self, t, opts)
 	if err != nil {
@@ -154,6 +169,30 @@ func anchor(b *evidence.Book, key ed25519.PrivateKey, rules *evidence.RuleBook) 
 		}
 	}
 	return b.Ledger.SignCheckpoint(key)
+}
+
+// storedAnchor is a custodian's anchor: the largest stored checkpoint that an
+// author's key may sign and that covers every record of the asset.
+func storedAnchor(b *evidence.Book, c *collected) (*ledger.Checkpoint, error) {
+	notes, err := b.Ledger.Checkpoints()
+	if err != nil {
+		return nil, err
+	}
+	last := c.steps[len(c.steps)-1].Rec.Seq
+	var best *ledger.Checkpoint
+	for _, n := range notes {
+		p, err := ledger.ParseCheckpoint(n)
+		if err != nil || p.Size <= last || best != nil && p.Size <= best.Size {
+			continue
+		}
+		if cp, err := ledger.OpenCheckpointAmong(n, c.rules.CheckpointSigners(p.Size), c.rules.AllKeys()); err == nil && cp.Origin == b.Ledger.Origin() {
+			best = cp
+		}
+	}
+	if best == nil {
+		return nil, &evidence.InputError{Msg: fmt.Sprintf("you are not an author of this ledger, so the pack must be anchored to a checkpoint an author signed, and none stored covers record %d, the asset's last; ask the designer for one (cairn checkpoint), or for an archive (cairn archive)", last)}
+	}
+	return best, nil
 }
 
 // isAttested reports whether a timestamp token or a cosignature is stored for

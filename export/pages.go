@@ -111,7 +111,11 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 	}
 	d.field("Period covered", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), plural(acc.Steps, "step")))
 	d.field("Exported", d.exported.Format(dateTime)+" (by the exporter's clock; each record keeps its own time)")
-	d.field("Exported and signed by", c.authorLine(c.signer))
+	if c.custodian {
+		d.field("Exported and signed by", fmt.Sprintf("%s (key %s), custodian: the PDF is signed by them, who are not an author; the records are signed by their authors and the checkpoint below by an author's key", orNone(c.custodianName, "unnamed"), ledger.KeyID(c.signer)))
+	} else {
+		d.field("Exported and signed by", c.authorLine(c.signer))
+	}
 	d.fieldStyle("Anchored to checkpoint", fmt.Sprintf("%s\nsize %d records\nroot %s", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
 	label, text := coverTime(c, self)
 	d.field(label, text)

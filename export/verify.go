@@ -16,6 +16,7 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
@@ -119,7 +120,9 @@ type KeyReport struct {
 	Key        string `json:"key"` // ledger.KeyID
 	Name       string `json:"name"`
 	Email      string `json:"email,omitempty"`
-	Introduced int64  `json:"introduced_by_record"`
+	Introduced int64  `json:"introduced_by_record"` // -1 for a custodian
+	// Custodian marks an exporter who holds no key of the ledger.
+	Custodian bool `json:"custodian,omitempty"`
 }
 
 func keyReport(k *evidence.KeyState) KeyReport {
@@ -316,6 +319,13 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 		if k := rb.Key(sr.Rec.Key); k != nil && !seen[string(k.Key)] {
 			seen[string(k.Key)] = true
 			rep.Authors = append(rep.Authors, keyReport(k))
+		}
+	}
+	if e := rep.Exporter; e != nil && e.Custodian {
+		for _, a := range rep.Authors {
+			if a.Name == e.Name {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("the custodian who signed the PDF is named %q, as author key %s is, but signed with another key (%s)", e.Name, a.Key, e.Key))
+			}
 		}
 	}
 	for _, nc := range rb.NameClashes() {
@@ -655,7 +665,31 @@ func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate) {
 		}
 		return
 	}
-	rep.fail("signer binding", "the PDF was signed with certificate %q, which no identity or rotation record in the pack carries", signer.Subject.CommonName)
+	// Not a key holder of the ledger: a custodian (legal staff exporting with
+	// their own identity). The certificate must still be bound to the Ed25519
+	// key it names; the custodian vouches for the PDF, never for the records.
+	k, err := certKey(signer)
+	if err == nil {
+		err = evidence.CheckBinding(signer, k)
+	}
+	if err != nil {
+		rep.fail("signer binding", "the PDF was signed with certificate %q, which no identity or rotation record in the pack carries and which is not bound to an Ed25519 key: %v", signer.Subject.CommonName, err)
+		return
+	}
+	rep.SignerKey = k
+	rep.Exporter = &KeyReport{Key: ledger.KeyID(k), Name: signer.Subject.CommonName, Introduced: -1, Custodian: true}
+	rep.pass("signer binding", "signed by custodian %q (key %s), who holds no key of this ledger: they vouch for the PDF; the records and the checkpoint are the authors'", signer.Subject.CommonName, ledger.KeyID(k))
+}
+
+// certKey is the Ed25519 key a cairn certificate names (urn:cairn:ed25519:HEX).
+func certKey(cert *x509.Certificate) (ed25519.PublicKey, error) {
+	for _, u := range cert.URIs {
+		if h, ok := strings.CutPrefix(u.String(), "urn:cairn:ed25519:"); ok {
+			k, err := strict.Hex(h, ed25519.PublicKeySize)
+			return ed25519.PublicKey(k), err
+		}
+	}
+	return nil, errors.New("it names no Ed25519 key")
 }
 
 // checkPinned checks, when the verifier pinned keys for the pack's ledger, that

@@ -246,11 +246,6 @@ succeeded; it must not exist yet, or be empty.
 			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return usageErrorf("%s: %v", dir, err)
 			}
-			f, err := openArchive(c.Args().First())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
 			parent := filepath.Dir(filepath.Clean(dir))
 			if err := os.MkdirAll(parent, 0o755); err != nil {
 				return err
@@ -268,38 +263,9 @@ succeeded; it must not exist yet, or be empty.
 				}
 				tmpDir.Release()
 			}()
-			store := evidence.NewFileStore(filepath.Join(tmp, "files"))
-			prog := newProgress(c.App.ErrWriter, "restoring", 0)
-			rb, opts := evidence.ArchiveRules(prog.set)
-			rep, err := archive.Restore(f, filepath.Join(tmp, "ledger"), func(r io.Reader) (string, error) {
-				ref, err := store.AddReader(r)
-				return ref.SHA256, err
-			}, opts)
-			prog.done()
-			var ae *archive.Error
-			if errors.As(err, &ae) {
-				for _, p := range ae.Problems {
-					fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
-				}
-				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s is damaged: %s", c.Args().First(), ae.Problems[0])}
-			}
+			rep, err := rebuild(c, c.Args().First(), tmp, "restore")
 			if err != nil {
 				return err
-			}
-			if miss := missingFiles(rb, rep.Files); len(miss) > 0 {
-				for _, p := range miss {
-					fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
-				}
-				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s", miss[0])}
-			}
-			b, err := evidence.Open(tmp, nil)
-			if err != nil {
-				return err
-			}
-			_, verr := b.Verify(evidence.VerifyOptions{})
-			b.Close()
-			if verr != nil {
-				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: the rebuilt ledger does not verify: %w", verr)}
 			}
 			os.Remove(dir) // an empty directory given as the target
 			if err := os.Rename(tmp, dir); err != nil {
@@ -311,4 +277,50 @@ succeeded; it must not exist yet, or be empty.
 			return nil
 		},
 	}
+}
+
+// rebuild checks the archive at path as cairn verify --archive does and
+// rebuilds its ledger into the empty directory dir, then verifies that. verb
+// names the command in errors ("restore", "export"): nothing is left in dir
+// that the caller should keep if it fails.
+func rebuild(c *cli.Context, path, dir, verb string) (*archive.Report, error) {
+	f, err := openArchive(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	store := evidence.NewFileStore(filepath.Join(dir, "files"))
+	prog := newProgress(c.App.ErrWriter, "reading the archive", 0)
+	rb, opts := evidence.ArchiveRules(prog.set)
+	rep, err := archive.Restore(f, filepath.Join(dir, "ledger"), func(r io.Reader) (string, error) {
+		ref, err := store.AddReader(r)
+		return ref.SHA256, err
+	}, opts)
+	prog.done()
+	var ae *archive.Error
+	if errors.As(err, &ae) {
+		for _, p := range ae.Problems {
+			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+		}
+		return nil, &exitError{exitVerify, fmt.Errorf("%s FAILED, nothing was written: %s is damaged: %s", verb, path, ae.Problems[0])}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if miss := missingFiles(rb, rep.Files); len(miss) > 0 {
+		for _, p := range miss {
+			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+		}
+		return nil, &exitError{exitVerify, fmt.Errorf("%s FAILED, nothing was written: %s", verb, miss[0])}
+	}
+	b, err := evidence.Open(dir, nil)
+	if err != nil {
+		return nil, err
+	}
+	_, verr := b.Verify(evidence.VerifyOptions{})
+	b.Close()
+	if verr != nil {
+		return nil, &exitError{exitVerify, fmt.Errorf("%s FAILED, nothing was written: the rebuilt ledger does not verify: %w", verb, verr)}
+	}
+	return rep, nil
 }

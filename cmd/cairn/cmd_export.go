@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/urfave/cli/v2"
 
@@ -36,6 +37,7 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			&cli.BoolFlag{Name: "with-files", Usage: "also embed the stored files the steps refer to"},
 			&cli.StringFlag{Name: "c2pa", Usage: "also write a C2PA manifest definition for the final file into this directory"},
 			&cli.BoolFlag{Name: "redact-prompts", Usage: "with --c2pa: put only the prompts' SHA-256 in the manifest, not their text"},
+			&cli.StringFlag{Name: "archive", Usage: "export from an archive written by cairn archive (checked, never restored) instead of a ledger"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
@@ -48,11 +50,26 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "evidence.pdf"))
 			}
-			id, b, err := openSigningToRead(c)
+			var id *evidence.Identity
+			var b *evidence.Book
+			var err error
+			if a := c.String("archive"); a != "" {
+				var cleanup func()
+				id, b, cleanup, err = openArchiveToExport(c, a)
+				if cleanup != nil {
+					defer cleanup()
+				}
+			} else {
+				id, b, err = openSigningToRead(c)
+			}
 			if err != nil {
 				return err
 			}
-			defer b.Close()
+			// The ledger is locked only while it is read: drawing and signing
+			// the pack must not keep the designer waiting.
+			var once sync.Once
+			release := func() { once.Do(func() { b.Close() }) }
+			defer release()
 			asset := c.Args().First()
 			if asset == "" {
 				cfg, err := evidence.ReadConfig(b.Dir)
@@ -71,7 +88,7 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 				}
 			}
 			if out != "" {
-				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files")})
+				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files"), DoneReading: release})
 				if err != nil {
 					return err
 				}
@@ -111,3 +128,29 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 const exportPattern = ".cairn-export-*"
+
+// openArchiveToExport checks an archive and rebuilds its ledger in a private
+// temporary directory, removed when the book is closed, so that legal staff
+// can export from an archive a designer handed over without restoring it.
+func openArchiveToExport(c *cli.Context, path string) (*evidence.Identity, *evidence.Book, func(), error) {
+	id, err := loadIdentity(c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tmp, err := os.MkdirTemp("", "cairn-export-archive-*")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cleanup := func() { os.RemoveAll(tmp) }
+	dir := filepath.Join(tmp, evidence.DirName)
+	if _, err := rebuild(c, path, dir, "export"); err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	b, err := evidence.Open(dir, &evidence.OpenOptions{ReadOnly: true})
+	if err != nil {
+		cleanup()
+		return nil, nil, nil, err
+	}
+	return id, b, cleanup, nil
+}

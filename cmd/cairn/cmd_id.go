@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -31,7 +32,7 @@ by a tab and who holds it.`,
 			&cli.BoolFlag{Name: "all", Usage: "with --vkey: every key of the ledger, retired ones included"},
 			jsonFlag("print as JSON"),
 		},
-		Subcommands: []*cli.Command{cmdRotate()},
+		Subcommands: []*cli.Command{cmdIDNew(), cmdRotate()},
 		Action: func(c *cli.Context) error {
 			path, err := keyPath()
 			if err != nil {
@@ -161,4 +162,52 @@ func printVKeys(c *cli.Context, pub ed25519.PublicKey) error {
 		return printJSON(c.App.Writer, list)
 	}
 	return nil
+}
+
+func cmdIDNew() *cli.Command {
+	return &cli.Command{
+		Name:  "new",
+		Usage: "make your identity key without a ledger (for legal staff, auditors, witnesses)",
+		Description: `new makes your identity key, as cairn init does, but creates no ledger: for
+someone who exports or checks other people's ledgers and archives, and records
+nothing of their own. A pack you export from a designer's ledger or archive is
+signed with this key and names you as its exporter (custodian), never as an
+author; nothing is written to the ledger.
+
+The key is saved in $XDG_CONFIG_HOME/cairn/identity.json (or
+~/.config/cairn/identity.json, or $CAIRN_KEY) with mode 0600; --encrypt
+protects it with a passphrase.
+
+Examples:
+  cairn id new --name "Mr. J. de Vries" --email jdv@law.example --encrypt
+  cairn --dir /shared/mira/.cairn export poster -o poster.pdf
+  cairn export poster --archive mira-ledger.tar -o poster.pdf`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "name", Usage: "your name as it should appear on packs you sign (required)"},
+			&cli.StringFlag{Name: "email", Usage: "your e-mail address"},
+			&cli.BoolFlag{Name: "encrypt", Usage: "protect the key with a passphrase"},
+			jsonFlag("print the result as JSON"),
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return usageErrorf("id new takes no arguments (got %q); give your name with --name", c.Args().First())
+			}
+			path, err := keyPath()
+			if err != nil {
+				return err
+			}
+			if _, err := os.Stat(path); err == nil {
+				return usageErrorf("you already have an identity key at %s; nothing was changed (cairn id shows it)", path)
+			}
+			id, err := createIdentity(c, path)
+			if err != nil {
+				return err
+			}
+			if c.Bool("json") {
+				return printJSON(c.App.Writer, map[string]any{"name": id.Name, "email": id.Email, "key": id.Fingerprint(), "key_file": path})
+			}
+			fmt.Fprintf(c.App.Writer, "New identity %s, key %s, saved to %s (mode 0600). Back it up: it is the only way to sign as you.\n", id.Name, id.Fingerprint(), path)
+			return nil
+		},
+	}
 }

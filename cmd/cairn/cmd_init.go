@@ -52,20 +52,7 @@ Example:
 			var id *evidence.Identity
 			created := false
 			if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-				id, err = evidence.NewIdentity(c.String("name"), c.String("email"), time.Now())
-				if err != nil {
-					return err
-				}
-				var pass []byte
-				if c.Bool("encrypt") {
-					if pass, err = readPassphrase(c, "New passphrase for "+path+": ", true); err != nil {
-						return err
-					}
-					if len(pass) == 0 {
-						return usageErrorf("an empty passphrase does not protect anything; nothing was written")
-					}
-				}
-				if err := id.Save(path, pass); err != nil {
+				if id, err = createIdentity(c, path); err != nil {
 					return err
 				}
 				created = true
@@ -103,4 +90,26 @@ Example:
 			return nil
 		},
 	}
+}
+
+// createIdentity makes new keys for --name and --email and saves them at path,
+// encrypted with a passphrase asked twice if --encrypt is given.
+func createIdentity(c *cli.Context, path string) (*evidence.Identity, error) {
+	id, err := evidence.NewIdentity(c.String("name"), c.String("email"), time.Now())
+	if err != nil {
+		return nil, err
+	}
+	var pass []byte
+	if c.Bool("encrypt") {
+		if pass, err = readPassphrase(c, "New passphrase for "+path+": ", true); err != nil {
+			return nil, err
+		}
+		if len(pass) == 0 {
+			return nil, usageErrorf("an empty passphrase does not protect anything; nothing was written")
+		}
+	}
+	if err := id.Save(path, pass); err != nil {
+		return nil, err
+	}
+	return id, nil
 }

@@ -92,7 +92,9 @@ func printPackPeople(w io.Writer, rep *export.Report) {
 	for _, a := range rep.Authors {
 		fmt.Fprintf(w, "author  %s (key %s, identity record %d)\n", safeLine(a.Name, 80), a.Key, a.Introduced)
 	}
-	if e := rep.Exporter; e != nil {
+	if e := rep.Exporter; e != nil && e.Custodian {
+		fmt.Fprintf(w, "signer  %s (key %s), a custodian who holds no key of this ledger, signed this PDF; they are not an author\n", safeLine(e.Name, 80), e.Key)
+	} else if e != nil {
 		fmt.Fprintf(w, "signer  %s (key %s) signed this PDF\n", safeLine(e.Name, 80), e.Key)
 	}
 	for _, warn := range rep.Warnings {
