@@ -326,6 +326,19 @@ func (s *Step) AllFiles() []FileRef {
 	return out
 }
 
+// Texts returns the step's words a person may search for: its text, reasons,
+// notes, names, tools and the names of its files.
+func (s *Step) Texts() []string {
+	out := []string{s.Text, s.Why, s.Note, s.Tool, s.Model, s.Source, s.License, s.Where, s.Title, s.Owner, s.Contract, s.Name, s.Email}
+	for _, f := range s.Files() {
+		out = append(out, f.Name)
+	}
+	for _, k := range s.SortedParams() {
+		out = append(out, k+"="+s.Params[k])
+	}
+	return out
+}
+
 // SortedParams returns the parameter names in order.
 func (s *Step) SortedParams() []string {
 	keys := make([]string, 0, len(s.Params))

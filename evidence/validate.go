@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"sort"
 	"strings"
 	"time"
 
@@ -377,4 +378,14 @@ func DecodeStep(payload []byte) (*Step, error) {
 // names are exact and unique, so encoding/json's case folding cannot apply.
 func jsonUnmarshalExact(data []byte, v any) error {
 	return json.Unmarshal(data, v)
+}
+
+// AllKinds lists every step kind, sorted.
+func AllKinds() []string {
+	out := make([]string, 0, len(kindSpecs))
+	for k := range kindSpecs {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -156,3 +156,29 @@ func TestRawLogRecomputesCheckpointRoot(t *testing.T) {
 		t.Errorf("independent root %s, checkpoint says %s", got, lines[2])
 	}
 }
+
+// TestPagerChoice: a pager runs only on a terminal; PAGER chooses it, PAGER=
+// or PAGER=cat turn it off (git's conventions).
+func TestPagerChoice(t *testing.T) {
+	for _, c := range []struct {
+		terminal bool
+		pager    string
+		set      bool
+		want     string
+	}{
+		{false, "", false, ""},
+		{false, "most", true, ""},
+		{true, "most -s", true, "most -s"},
+		{true, "", true, ""},
+		{true, "cat", true, ""},
+	} {
+		if got := pagerCommand(c.terminal, c.pager, c.set); got != c.want {
+			t.Errorf("pagerCommand(%v, %q, %v) = %q, want %q", c.terminal, c.pager, c.set, got, c.want)
+		}
+	}
+	if _, err := exec.LookPath("less"); err == nil {
+		if got := pagerCommand(true, "", false); got != "less -FRX" {
+			t.Errorf("default pager %q, want less -FRX", got)
+		}
+	}
+}

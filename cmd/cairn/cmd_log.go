@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/urfave/cli/v2"
@@ -22,16 +26,36 @@ func cmdLog() *cli.Command {
 	return &cli.Command{
 		Name:  "log",
 		Usage: "print the timeline of recorded steps",
-		Description: `log prints every recorded step in order, or those of one asset.
+		Description: `log prints every recorded step in order, or those the filters choose. On a
+terminal the output goes through a pager ($PAGER, else less -FRX), as git
+does; piped, it does not.
 
-  --json  one JSON object per line: the step's fields (the same names as the
-          command flags and cairn batch), plus seq, time, author and hash
-  --raw   every record's exact stored bytes, base64, one per line, in order;
-          with FORMAT.md this is enough to recompute the ledger's Merkle root
-          with any RFC 6962 implementation`,
+  --asset ID        only this asset's steps
+  --kind KIND       only steps of this kind (repeatable: --kind prompt --kind edit)
+  --since TIME      only steps recorded at or after TIME (2026-11-20 or RFC 3339)
+  --until TIME      only steps recorded before TIME
+  --grep REGEXP     only steps whose text, reasons, notes, names, tools or file
+                    names match (Go regexp; (?i) for any case)
+  -n N              only the last N of the steps chosen
+  --json            one JSON object per line: the step's fields (the same names
+                    as the command flags and cairn batch), plus seq, time,
+                    author and hash
+  --raw             every record's exact stored bytes, base64, one per line, in
+                    order; with FORMAT.md this is enough to recompute the
+                    ledger's Merkle root with any RFC 6962 implementation
+
+Examples:
+  cairn log --asset poster --kind edit
+  cairn log --since 2026-11-01 --until 2026-12-01 --grep '(?i)fox'
+  cairn log -n 20 --json | jq .text`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.StringFlag{Name: "asset", Aliases: []string{"a"}, Usage: "only this asset's steps"},
+			&cli.StringSliceFlag{Name: "kind", Usage: "only steps of this kind (repeatable)"},
+			&cli.StringFlag{Name: "since", Usage: "only steps recorded at or after this time (YYYY-MM-DD or RFC 3339)"},
+			&cli.StringFlag{Name: "until", Usage: "only steps recorded before this time (YYYY-MM-DD or RFC 3339)"},
+			&cli.StringFlag{Name: "grep", Usage: "only steps whose texts match this regular expression"},
+			&cli.IntFlag{Name: "n", Usage: "only the last N of the steps chosen"},
 			jsonFlag("one JSON object per line"),
 			&cli.BoolFlag{Name: "raw", Usage: "every record's exact bytes, base64, one per line"},
 		},
@@ -39,60 +63,210 @@ func cmdLog() *cli.Command {
 			if c.NArg() > 0 {
 				return usageErrorf("log takes no arguments (got %q); to filter by asset use --asset %s", c.Args().First(), c.Args().First())
 			}
+			sel, err := logSelection(c)
+			if err != nil {
+				return err
+			}
 			b, err := openBook(c)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			w := c.App.Writer
 			if c.Bool("raw") {
-				if c.String("asset") != "" || c.Bool("json") {
-					return usageErrorf("--raw prints every record of the ledger; it cannot be combined with --asset or --json")
+				if sel.filters() {
+					return usageErrorf("--raw prints every record of the ledger; it cannot be combined with filters or --json")
 				}
 				return b.Ledger.Scan(0, func(r *ledger.Record) error {
-					_, err := fmt.Fprintln(w, base64.StdEncoding.EncodeToString(r.Entry))
+					_, err := fmt.Fprintln(c.App.Writer, base64.StdEncoding.EncodeToString(r.Entry))
 					return err
 				})
 			}
-			asset := c.String("asset")
-			if asset != "" {
-				if _, err := b.Asset(asset); err != nil {
+			if sel.asset != "" {
+				if _, err := b.Asset(sel.asset); err != nil {
 					return err
 				}
 			}
-			// Authors are named by the records that introduced their keys,
-			// read as the log goes (a key is introduced before it signs).
-			rb := evidence.NewRuleBook(b.ReadRecord)
-			retracted, err := retractedRecords(b)
-			if err != nil {
-				return err
-			}
-			strike := isTerminal(w)
-			n := 0
-			err = b.Ledger.Scan(0, func(r *ledger.Record) error {
-				s, err := rb.Apply(r)
-				if err != nil {
-					return &ledger.VerifyError{Seq: r.Seq, Problem: err.Error() + " (run cairn verify)"}
-				}
-				if asset != "" && s.Asset != asset {
-					return nil
-				}
-				n++
-				sr := evidence.StepRecord{Rec: r, Step: s}
-				if c.Bool("json") {
-					return printJSONStep(w, rb.Key(r.Key), sr)
-				}
-				return printStepLine(w, rb.Key(r.Key), sr, retracted[sr.Rec.Seq], strike)
-			})
-			if err == nil && n == 0 && !c.Bool("json") {
-				fmt.Fprintln(w, "no steps recorded yet")
-			}
-			if err == nil {
-				warnNameClashes(c.App.ErrWriter, rb)
-			}
-			return err
+			w, done := startPager(c)
+			defer done()
+			return printLog(c, w, b, sel)
 		},
 	}
+}
+
+// logSelect is what log --asset, --kind, --since, --until, --grep and -n choose.
+type logSelect struct {
+	asset        string
+	kinds        map[string]bool
+	since, until time.Time
+	grep         *regexp.Regexp
+	last         int
+	json         bool
+}
+
+func logSelection(c *cli.Context) (*logSelect, error) {
+	sel := &logSelect{asset: c.String("asset"), last: c.Int("n"), json: c.Bool("json")}
+	if sel.last < 0 {
+		return nil, usageErrorf("-n %d: give a positive number of steps", sel.last)
+	}
+	for _, k := range c.StringSlice("kind") {
+		if !slices.Contains(evidence.AllKinds(), k) {
+			return nil, usageErrorf("--kind %q is not a step kind; the kinds are %s", k, strings.Join(evidence.AllKinds(), ", "))
+		}
+		if sel.kinds == nil {
+			sel.kinds = map[string]bool{}
+		}
+		sel.kinds[k] = true
+	}
+	var err error
+	if sel.since, err = parseWhen("--since", c.String("since")); err != nil {
+		return nil, err
+	}
+	if sel.until, err = parseWhen("--until", c.String("until")); err != nil {
+		return nil, err
+	}
+	if g := c.String("grep"); g != "" {
+		if sel.grep, err = regexp.Compile(g); err != nil {
+			return nil, usageErrorf("--grep %q: %v", g, err)
+		}
+	}
+	return sel, nil
+}
+
+func (sel *logSelect) filters() bool {
+	return sel.asset != "" || sel.kinds != nil || !sel.since.IsZero() || !sel.until.IsZero() || sel.grep != nil || sel.last > 0 || sel.json
+}
+
+// parseWhen reads a date (midnight UTC) or an RFC 3339 time.
+func parseWhen(flag, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, usageErrorf("%s %q is not a date (YYYY-MM-DD) or an RFC 3339 time (2026-11-20T14:05:00Z)", flag, v)
+	}
+	return t, nil
+}
+
+// takes reports whether the selection keeps the step.
+func (sel *logSelect) takes(sr evidence.StepRecord) bool {
+	s, t := sr.Step, sr.Rec.Time
+	switch {
+	case sel.asset != "" && s.Asset != sel.asset,
+		sel.kinds != nil && !sel.kinds[s.Kind],
+		!sel.since.IsZero() && t.Before(sel.since),
+		!sel.until.IsZero() && !t.Before(sel.until):
+		return false
+	case sel.grep == nil:
+		return true
+	}
+	for _, text := range s.Texts() {
+		if sel.grep.MatchString(text) {
+			return true
+		}
+	}
+	return false
+}
+
+// printLog prints the chosen steps. Authors are named by the records that
+// introduced their keys, read as the log goes (a key is introduced before it
+// signs); with -n, only the last N chosen are kept while reading.
+func printLog(c *cli.Context, w io.Writer, b *evidence.Book, sel *logSelect) error {
+	rb := evidence.NewRuleBook(b.ReadRecord)
+	retracted, err := retractedRecords(b)
+	if err != nil {
+		return err
+	}
+	strike := isTerminal(w)
+	type line struct {
+		sr     evidence.StepRecord
+		author *evidence.KeyState
+	}
+	var kept []line
+	print := func(l line) error {
+		if sel.json {
+			return printJSONStep(w, l.author, l.sr)
+		}
+		return printStepLine(w, l.author, l.sr, retracted[l.sr.Rec.Seq], strike)
+	}
+	n := 0
+	err = b.Ledger.Scan(0, func(r *ledger.Record) error {
+		s, err := rb.Apply(r)
+		if err != nil {
+			return &ledger.VerifyError{Seq: r.Seq, Problem: err.Error() + " (run cairn verify)"}
+		}
+		sr := evidence.StepRecord{Rec: r, Step: s}
+		if !sel.takes(sr) {
+			return nil
+		}
+		n++
+		l := line{sr, rb.Key(r.Key)}
+		if sel.last == 0 {
+			return print(l)
+		}
+		if kept = append(kept, l); len(kept) > sel.last {
+			kept = kept[1:]
+		}
+		return nil
+	})
+	for _, l := range kept {
+		if err == nil {
+			err = print(l)
+		}
+	}
+	if err == nil && n == 0 && !sel.json {
+		if sel.filters() {
+			fmt.Fprintln(w, "no step matches")
+		} else {
+			fmt.Fprintln(w, "no steps recorded yet")
+		}
+	}
+	if err == nil {
+		warnNameClashes(c.App.ErrWriter, rb)
+	}
+	return err
+}
+
+// startPager sends the command's output through a pager when it goes to a
+// terminal, as git does: $PAGER, else "less -FRX" (which quits at once when the
+// output fits). Piped or redirected, it is printed as it is. done waits for
+// the pager.
+func startPager(c *cli.Context) (io.Writer, func()) {
+	w := c.App.Writer
+	pager, set := os.LookupEnv("PAGER")
+	cmdline := pagerCommand(isTerminal(w), pager, set)
+	if cmdline == "" {
+		return w, func() {}
+	}
+	fields := strings.Fields(cmdline)
+	cmd := exec.Command(fields[0], fields[1:]...)
+	cmd.Stdout, cmd.Stderr = w, c.App.ErrWriter
+	in, err := cmd.StdinPipe()
+	if err != nil || cmd.Start() != nil {
+		return w, func() {}
+	}
+	return in, func() {
+		in.Close()
+		cmd.Wait()
+	}
+}
+
+// pagerCommand is the pager to run, or "" for none: none unless the output is
+// a terminal, and none for PAGER=cat or an empty PAGER= (git's conventions).
+func pagerCommand(terminal bool, pager string, set bool) string {
+	switch {
+	case !terminal, set && (pager == "" || pager == "cat"):
+		return ""
+	case set:
+		return pager
+	}
+	if _, err := exec.LookPath("less"); err != nil {
+		return ""
+	}
+	return "less -FRX"
 }
 
 // printStepLine prints one step as a line for people: its author is named with
