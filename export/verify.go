@@ -16,8 +16,8 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/cairn-ledger/cairn/evidence"
-	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
+	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 	"github.com/cairn-ledger/cairn/ledger/witness"
@@ -136,6 +136,10 @@ type VerifyOptions struct {
 	// Nil trusts nothing: tokens are checked for everything but their TSA, and
 	// cosignatures are reported as present, unchecked.
 	Trust *evidence.Trust
+	// Since is a checkpoint note the verifier holds: the pack's anchor must be
+	// proven to extend it (the same checkpoint, or an earlier one of the pack
+	// with the same size and root, whose consistency proof was checked).
+	Since []byte
 }
 
 // OK reports whether every check passed.
@@ -567,6 +571,10 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 		rep.pass("cosignatures", "%s", detail)
 	}
 
+	if opts.Since != nil {
+		checkSince(rep, opts.Since, anchor, rb)
+	}
+
 	// Each record is dated by the earliest valid attestation that covers it.
 	for _, p := range all {
 		if p.step == nil {
@@ -588,6 +596,51 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 		}
 		rep.Times = append(rep.Times, rt)
 	}
+}
+
+// checkSince checks the pack against a checkpoint the verifier holds: it must be
+// the ledger's, signed by a key the pack shows may sign it, and the anchor must
+// extend it: the same checkpoint, or one of the pack's earlier checkpoints of
+// the same size and root, whose consistency proof to the anchor was checked.
+func checkSince(rep *Report, note []byte, anchor *ledger.Checkpoint, rb *evidence.RuleBook) {
+	since, err := ledger.ParseCheckpoint(note)
+	switch {
+	case err != nil:
+		rep.fail("since", "your checkpoint cannot be read: %v", err)
+		return
+	case anchor == nil:
+		rep.fail("since", "not checked: no valid anchor checkpoint")
+		return
+	case since.Origin != anchor.Origin:
+		rep.fail("since", "your checkpoint is of ledger %s, the pack is of %s", since.Origin, anchor.Origin)
+		return
+	case since.Size > anchor.Size:
+		rep.fail("since", "rollback: your checkpoint covers %d records, the pack's only %d: records were removed, or this pack is older than your checkpoint", since.Size, anchor.Size)
+		return
+	}
+	if _, err := ledger.OpenCheckpointAmong(note, rb.CheckpointSigners(since.Size), rb.AllKeys()); err != nil {
+		rep.fail("since", "your checkpoint is not signed by a key of this ledger that may sign it: %v", err)
+		return
+	}
+	if since.Size == anchor.Size {
+		if since.Root != anchor.Root {
+			rep.fail("since", "fork: your checkpoint and the pack's both cover %d records, with different roots: history was rewritten", since.Size)
+			return
+		}
+		rep.pass("since", "the pack's checkpoint is yours (%d records)", since.Size)
+		return
+	}
+	for _, ac := range rep.Attested {
+		if ac.Size == since.Size && ac.Valid {
+			if ac.Root != base64.StdEncoding.EncodeToString(since.Root[:]) {
+				rep.fail("since", "fork: the pack's checkpoint of %d records has another root than yours: history was rewritten", since.Size)
+				return
+			}
+			rep.pass("since", "the pack's checkpoint (%d records) is proven to extend yours (%d records, RFC 6962 consistency): nothing it covered was changed or removed", anchor.Size, since.Size)
+			return
+		}
+	}
+	rep.fail("since", "the pack holds no proof that its checkpoint (%d records) extends yours (%d records); ask for a pack exported after the ledger stored your checkpoint", anchor.Size, since.Size)
 }
 
 // apply checks one record of the pack, in ledger order, and feeds it to the

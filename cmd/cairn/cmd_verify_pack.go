@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
 	"github.com/cairn-ledger/cairn/internal/userfile"
 )
@@ -34,12 +36,27 @@ against its signature and a consistency proof to the pack's checkpoint, each RFC
 witness cosignature. A timestamp is checked against the TSA roots you trust
 (--tsa-roots FILE); without them the token is checked for everything else and
 the TSA is reported as NOT checked. A cosignature is checked with the witness
-keys you give (--witness VKEY, repeatable); others are listed as unchecked. It
-prints, for every record, the earliest time a timestamp fixes for it.
+keys you give (--witness VKEY, repeatable); others are listed as unchecked.
+--key VKEY pins the ledger key you expect (cairn id --vkey of the designer).
+
+It prints what fixes the time of the records, in one line per run of records
+dated alike (-v: one line per record), and the authors and the exporter apart.
+
+--since FILE checks the pack against a checkpoint you already hold (cairn
+checkpoint --out FILE, handed to you earlier): the pack's checkpoint must be
+proven to extend it, so nothing it covered was changed or removed since.
 
 It prints each check and exits 0 only if all pass; 1 if any fails (a changed
-byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
-		Flags: append([]cli.Flag{jsonFlag("print the report as JSON")}, trustFlags()...),
+byte anywhere fails), 2 if the file cannot be read or is not a PDF.
+
+Examples:
+  cairn verify-pack poster.pdf
+  cairn verify-pack poster.pdf --tsa-roots freetsa-cacert.pem --since handed-over.cp -v`,
+		Flags: append([]cli.Flag{
+			jsonFlag("print the report as JSON"),
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print the time of every record, one line each"},
+			&cli.StringFlag{Name: "since", Usage: "a checkpoint you hold, which the pack must be proven to extend"},
+		}, trustFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
 				return usageErrorf("give one evidence pack: cairn verify-pack FILE.pdf (got %d arguments)", c.NArg())
@@ -55,7 +72,13 @@ byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
 			if err != nil {
 				return err
 			}
-			rep, err := export.VerifyPackWith(data, export.VerifyOptions{Trust: trust})
+			opts := export.VerifyOptions{Trust: trust}
+			if p := c.String("since"); p != "" {
+				if opts.Since, err = userfile.Read(p, "checkpoint", 64<<10); err != nil {
+					return err
+				}
+			}
+			rep, err := export.VerifyPackWith(data, opts)
 			if errors.Is(err, export.ErrNotPDF) {
 				return usageErrorf("%s is not an evidence pack: %v", path, err)
 			}
@@ -72,7 +95,7 @@ byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
 				}
 				printPackPeople(w, rep)
 				if err == nil {
-					printPackTimes(w, rep)
+					printPackTimes(w, rep, c.Bool("verbose"))
 				}
 			}
 			if err != nil {
@@ -104,22 +127,42 @@ func printPackPeople(w io.Writer, rep *export.Report) {
 
 // printPackTimes says, for every record of a verified pack, the earliest time a
 // timestamp fixes for it, and whether its TSA was checked against trusted roots.
-func printPackTimes(w io.Writer, rep *export.Report) {
+func printPackTimes(w io.Writer, rep *export.Report, each bool) {
 	const stamp = "2006-01-02T15:04:05Z"
-	for _, rt := range rep.Times {
-		line := fmt.Sprintf("step %d (%s) ", rt.Index, rt.Kind)
-		if rt.NoLaterThan.IsZero() {
-			line += fmt.Sprintf("has no timestamp: its time %s is the ledger's own clock", rt.Clock.Format(stamp))
-		} else {
-			trust := "checked against the given roots"
+	say := func(rt export.RecordTime) string {
+		line := "has no timestamp: its time is the ledger's own clock"
+		if !rt.NoLaterThan.IsZero() {
+			trust := "TSA checked against the roots you trust"
 			if !rt.TSAChecked {
 				trust = "TSA not checked against trusted roots"
 			}
-			line += fmt.Sprintf("existed no later than %s (TSA: %s; %s)", rt.NoLaterThan.Format(stamp), safeLine(rt.TSA, 120), trust)
+			line = fmt.Sprintf("existed no later than %s (TSA: %s; %s)", rt.NoLaterThan.Format(stamp), safeLine(rt.TSA, 120), trust)
 		}
 		if !rt.WitnessTime.IsZero() {
 			line += fmt.Sprintf("; witness %s saw it no later than %s", safeLine(rt.Witness, 80), rt.WitnessTime.Format(stamp))
 		}
-		fmt.Fprintf(w, "time  %s\n", line)
+		return line
+	}
+	if each {
+		for _, rt := range rep.Times {
+			fmt.Fprintf(w, "time  step %d (%s, %s) %s\n", rt.Index, rt.Kind, rt.Clock.Format(stamp), say(rt))
+		}
+		return
+	}
+	// One line per run of records that the same attestations date.
+	for i := 0; i < len(rep.Times); {
+		j, what := i+1, say(rep.Times[i])
+		for j < len(rep.Times) && say(rep.Times[j]) == what {
+			j++
+		}
+		first, last := rep.Times[i], rep.Times[j-1]
+		steps := evidence.Plural(j-i, "step", "steps")
+		if j-i == 1 {
+			fmt.Fprintf(w, "time  record %d (1 step) %s\n", first.Index, what)
+		} else {
+			what = strings.Replace(what, "its time is", "their times are", 1)
+			fmt.Fprintf(w, "time  records %d to %d (%s) %s\n", first.Index, last.Index, steps, what)
+		}
+		i = j
 	}
 }
