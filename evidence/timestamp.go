@@ -180,7 +180,7 @@ type TrustedTime struct {
 // verifyTimestamps checks every stored token over its stored checkpoint note,
 // against roots when the verifier trusts some, and refuses a token earlier than
 // the records it covers (lastTime: the time of the last record below each size).
-func (b *Book) verifyTimestamps(roots *Roots, lastTime map[int64]time.Time) ([]TrustedTime, error) {
+func (b *Book) verifyTimestamps(roots *Roots, lastTime map[int64]time.Time, probs *ledger.Problems) ([]TrustedTime, error) {
 	toks, err := b.Ledger.Timestamps()
 	if err != nil {
 		return nil, err
@@ -189,7 +189,10 @@ func (b *Book) verifyTimestamps(roots *Roots, lastTime map[int64]time.Time) ([]T
 	for size, resp := range toks {
 		note, err := b.Ledger.CheckpointAt(size)
 		if err != nil {
-			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("a timestamp token is stored for size %d, but no checkpoint is", size)}
+			if probs.Add(&ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("a timestamp token is stored for size %d, but no checkpoint is", size)}) {
+				return nil, nil
+			}
+			continue
 		}
 		var tok *rfc3161.Token
 		if roots != nil {
@@ -201,7 +204,10 @@ func (b *Book) verifyTimestamps(roots *Roots, lastTime map[int64]time.Time) ([]T
 			err = ledger.CheckAttestedTime("the timestamp", tok.Latest(), size, lastTime[size])
 		}
 		if err != nil {
-			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("timestamp token for the checkpoint of %d records: %v", size, err)}
+			if probs.Add(&ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("timestamp token for the checkpoint of %d records: %v", size, err)}) {
+				return nil, nil
+			}
+			continue
 		}
 		tt := TrustedTime{Size: size, Time: tok.Latest(), TSA: tok.TSA, Checked: roots != nil}
 		if roots != nil {

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -19,6 +20,8 @@ type VerifyOptions struct {
 	// Trust is what the verifier trusts (LoadTrust); nil trusts nothing:
 	// tokens and cosignatures are checked but reported as unchecked.
 	Trust *Trust
+	// All goes on after a problem and reports every one (cairn verify --all).
+	All bool
 }
 
 // VerifyReport describes a book that verified.
@@ -79,24 +82,33 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		rep.Steps[s.Kind]++
 		return nil
 	}
-	lr, err := b.Ledger.Verify(ledger.VerifyOptions{Since: opts.Since, Progress: opts.Progress, CheckRecord: check, CheckpointSigners: rb.CheckpointSigners, KnownKeys: rb.AllKeys})
-	if ve, ok := err.(*ledger.VerifyError); ok && ve.Checkpoint != nil {
-		ve.Problem += rb.whyNotSigner(ve.Checkpoint)
-	}
-	if err != nil {
+	probs := ledger.NewProblems(opts.All)
+	lr, err := b.Ledger.Verify(ledger.VerifyOptions{Since: opts.Since, Progress: opts.Progress, CheckRecord: check,
+		CheckpointSigners: rb.CheckpointSigners, KnownKeys: rb.AllKeys, All: opts.All})
+	if ve, ok := err.(*ledger.VerifyError); ok {
+		for _, e := range ve.All() {
+			if e.Checkpoint != nil {
+				e.Problem += rb.whyNotSigner(e.Checkpoint)
+			}
+		}
+		if probs.Add(ve) || lr == nil {
+			return nil, probs.Err()
+		}
+	} else if err != nil {
 		return nil, err
 	}
 	rep.Ledger = lr
 	rep.Retracted = rb.Retracted()
 	rep.Assets = len(rb.Assets())
-	if rep.Pinned, err = checkPinned(rb, trust, lr); err != nil {
-		return nil, err
+	var perr error
+	if rep.Pinned, perr = checkPinned(rb, trust, lr); perr != nil && probs.Add(perr) {
+		return nil, probs.Err()
 	}
-	if rep.Times, err = b.verifyTimestamps(trust.TSA, lastTime); err != nil {
-		return nil, err
+	if rep.Times, err = b.verifyTimestamps(trust.TSA, lastTime, probs); err != nil || probs.Err() != nil && !opts.All {
+		return nil, errors.Join(err, probs.Err())
 	}
-	if rep.Cosignatures, err = b.verifyCosignatures(trust, lastTime); err != nil {
-		return nil, err
+	if rep.Cosignatures, err = b.verifyCosignatures(trust, lastTime, probs); err != nil || probs.Err() != nil && !opts.All {
+		return nil, errors.Join(err, probs.Err())
 	}
 	// Checkpoints wait for a timestamp only where a TSA is set to give one.
 	if cfg, err := ReadConfig(b.Dir); err == nil && cfg.TSA != nil && cfg.TSA.URL != "" {
@@ -107,7 +119,10 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 	uses := rb.Files()
 	for i, u := range uses {
 		if err := b.Files.Check(u.Ref); err != nil {
-			return nil, &ledger.VerifyError{Seq: u.Seq, Problem: err.Error()}
+			if probs.Add(&ledger.VerifyError{Seq: u.Seq, Problem: err.Error()}) {
+				return nil, probs.Err()
+			}
+			continue
 		}
 		rep.Files++
 		rep.Bytes += u.Ref.Size
@@ -115,8 +130,15 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 			opts.FileDone(i+1, len(uses))
 		}
 	}
-	if err := b.checkCache(rb, lr.Size); err != nil {
-		return nil, err
+	// The cache is compared only with a ledger that verified: one that could
+	// not be read to its end cannot agree with it, and says nothing more.
+	if probs.Err() == nil {
+		if err := b.checkCache(rb, lr.Size); err != nil {
+			return nil, err
+		}
+	}
+	if err := probs.Err(); err != nil {
+		return rep, err
 	}
 	return rep, nil
 }
@@ -171,7 +193,7 @@ func (b *Book) attestedSizes() (map[int64]bool, error) {
 // verifyCosignatures checks each stored cosigned checkpoint against the witness
 // keys the verifier trusts. A cosignature by a witness not trusted is listed as
 // unchecked, never as valid.
-func (b *Book) verifyCosignatures(trust *Trust, lastTime map[int64]time.Time) ([]CheckedCosignature, error) {
+func (b *Book) verifyCosignatures(trust *Trust, lastTime map[int64]time.Time, probs *ledger.Problems) ([]CheckedCosignature, error) {
 	stored, err := b.Ledger.Cosignatures()
 	if err != nil {
 		return nil, err
@@ -180,7 +202,10 @@ func (b *Book) verifyCosignatures(trust *Trust, lastTime map[int64]time.Time) ([
 	for _, c := range stored {
 		cc := CheckedCosignature{Size: c.Size, Witness: c.Witness}
 		if err := witness.HasCosignatureLine(c.Note, c.Witness); err != nil {
-			return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the stored cosignature of witness %s on the checkpoint of %d records: %v", c.Witness, c.Size, err)}
+			if probs.Add(&ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("the stored cosignature of witness %s on the checkpoint of %d records: %v", c.Witness, c.Size, err)}) {
+				return nil, nil
+			}
+			continue
 		}
 		if a, ok := trust.Witness(c.Witness); ok {
 			v, _ := witness.NewVerifier(a.VKey) // LoadTrust parsed it
@@ -189,7 +214,10 @@ func (b *Book) verifyCosignatures(trust *Trust, lastTime map[int64]time.Time) ([
 				err = ledger.CheckAttestedTime("witness "+c.Witness+"'s cosignature", t, c.Size, lastTime[c.Size])
 			}
 			if err != nil {
-				return nil, &ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("cosignature of witness %s on the checkpoint of %d records: %v", c.Witness, c.Size, err)}
+				if probs.Add(&ledger.VerifyError{Seq: -1, Problem: fmt.Sprintf("cosignature of witness %s on the checkpoint of %d records: %v", c.Witness, c.Size, err)}) {
+					return nil, nil
+				}
+				continue
 			}
 			cc.Time, cc.Checked, cc.Anchor = t, true, a
 		}

@@ -4,6 +4,7 @@ import (
 	"crypto/ed25519"
 	"fmt"
 	"runtime"
+	"sort"
 	"sync"
 	"time"
 
@@ -25,6 +26,7 @@ type RecordChecker struct {
 	prevTime time.Time
 	tree     *compactRange // nil when the checker starts after record 0
 	domain   func(*Record) error
+	all      bool // go on after a bad record (CheckOptions.All)
 
 	bad     firstProblem
 	batch   []*Record
@@ -51,7 +53,14 @@ type CheckOptions struct {
 	// that are to follow it (an import). Nil: the first entry is record 0, and
 	// the checker rebuilds the tree.
 	After *Record
+	// All keeps checking after a bad record, so that every problem is found
+	// (up to MaxProblems), not only the first: a record whose link, time, rule
+	// or signature is wrong is reported and the next one checked against it.
+	All bool
 }
+
+// MaxProblems bounds what a verification that looks for every problem keeps.
+const MaxProblems = 1000
 
 // checkBatch is how many records a signature worker takes at a time; workers
 // yield between batches so that the single caller keeps every core fed.
@@ -59,7 +68,8 @@ const checkBatch = 64
 
 // NewRecordChecker starts a checker for the ledger named origin. Close it.
 func NewRecordChecker(origin string, opts CheckOptions) *RecordChecker {
-	c := &RecordChecker{origin: origin, domain: opts.CheckRecord, seen: map[string]bool{}}
+	c := &RecordChecker{origin: origin, domain: opts.CheckRecord, seen: map[string]bool{}, all: opts.All}
+	c.bad.all = opts.All
 	if a := opts.After; a != nil {
 		c.next, c.prevBody, c.prevTime = a.Seq+1, bodyHash(a.Entry), a.Time
 	} else {
@@ -100,25 +110,32 @@ func (c *RecordChecker) checkSignatures() {
 func (c *RecordChecker) Add(entry []byte) (*Record, []tlog.Hash) {
 	seq := c.next
 	r, err := DecodeEntry(entry)
-	switch {
-	case err != nil:
+	if err != nil {
+		// Without a layout nothing after it can be placed: stop, even in All.
 		c.bad.report(seq, "%v", err)
-		return nil, nil
-	case r.Seq != seq:
-		c.bad.report(seq, "entry says it is record %d (records moved, inserted or removed)", r.Seq)
-		return nil, nil
-	case r.Prev != c.prevBody:
-		c.bad.report(seq, "chain link does not match record %d (a record before it was changed, removed or inserted)", seq-1)
-		return nil, nil
-	case r.Time.Before(c.prevTime):
-		c.bad.report(seq, "timestamp %s is earlier than record %d's %s", r.Time.Format(time.RFC3339Nano), seq-1, c.prevTime.Format(time.RFC3339Nano))
+		c.bad.stop = true
 		return nil, nil
 	}
-	if c.domain != nil {
+	ok := true
+	bad := func(format string, args ...any) {
+		c.bad.report(seq, format, args...)
+		ok = false
+	}
+	switch {
+	case r.Seq != seq:
+		bad("entry says it is record %d (records moved, inserted or removed)", r.Seq)
+	case r.Prev != c.prevBody:
+		bad("chain link does not match record %d (a record before it was changed, removed or inserted)", seq-1)
+	case r.Time.Before(c.prevTime):
+		bad("timestamp %s is earlier than record %d's %s", r.Time.Format(time.RFC3339Nano), seq-1, c.prevTime.Format(time.RFC3339Nano))
+	}
+	if ok && c.domain != nil {
 		if err := c.domain(r); err != nil {
-			c.bad.report(seq, "%v", err)
-			return nil, nil
+			bad("%v", err)
 		}
+	}
+	if !ok && !c.all {
+		return nil, nil
 	}
 	var done []tlog.Hash
 	if c.tree != nil {
@@ -155,8 +172,15 @@ func (c *RecordChecker) Report(seq int64, format string, args ...any) {
 	c.bad.report(seq, format, args...)
 }
 
-// Failed reports whether a problem was found at or before the last record added.
-func (c *RecordChecker) Failed() bool { return c.bad.seq() < c.next }
+// Failed reports whether checking should stop: a problem was found at or before
+// the last record added (and the checker does not look for every problem), or
+// one after which nothing can be checked.
+func (c *RecordChecker) Failed() bool {
+	if c.all {
+		return c.bad.stopped()
+	}
+	return c.bad.seq() < c.next
+}
 
 // Wait waits until every record added so far has had its signature checked,
 // and returns the first problem found, if any.
@@ -201,10 +225,14 @@ func (c *RecordChecker) Span() (first, last time.Time) { return c.first, c.last 
 var emptyTreeHash = [32]byte{0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24, 0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55}
 
 // firstProblem keeps the bad record with the lowest sequence number; signature
-// checks run in parallel and may report out of order.
+// checks run in parallel and may report out of order. With all, it keeps
+// every problem too (up to MaxProblems), for VerifyError.Others.
 type firstProblem struct {
-	mu  sync.Mutex
-	err *VerifyError
+	mu   sync.Mutex
+	err  *VerifyError
+	all  bool
+	list []*VerifyError
+	stop bool // a problem after which nothing can be checked
 }
 
 func (f *firstProblem) report(seq int64, format string, args ...any) {
@@ -217,6 +245,15 @@ func (f *firstProblem) report(seq int64, format string, args ...any) {
 	case seq == f.err.Seq && f.err.Problem != p:
 		f.err.Problem += "; " + p
 	}
+	if f.all && len(f.list) < MaxProblems {
+		f.list = append(f.list, &VerifyError{Seq: seq, Problem: p})
+	}
+}
+
+func (f *firstProblem) stopped() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stop || len(f.list) >= MaxProblems
 }
 
 func (f *firstProblem) seq() int64 {
@@ -228,10 +265,18 @@ func (f *firstProblem) seq() int64 {
 	return f.err.Seq
 }
 
+// first is the lowest problem, with every problem in Others when all are kept.
 func (f *firstProblem) first() *VerifyError {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.err
+	if f.err == nil || !f.all {
+		return f.err
+	}
+	all := append([]*VerifyError(nil), f.list...)
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Seq < all[j].Seq })
+	e := *f.err
+	e.Others = all
+	return &e
 }
 
 // compactRange is the right edge of a Merkle tree being built leaf by leaf: the

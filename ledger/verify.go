@@ -31,6 +31,48 @@ type VerifyOptions struct {
 	// KnownKeys, if set, returns every key the domain knows of: a checkpoint
 	// line by one of them that does not verify makes the checkpoint invalid.
 	KnownKeys func() []ed25519.PublicKey
+	// All goes on after a problem, to report every one (up to MaxProblems) in
+	// the returned VerifyError's Others, not only the first.
+	All bool
+}
+
+// Problems collects verification problems: without all, the first one ends
+// verification; with all, every one is kept. Err is nil, or the first problem
+// with the others in its Others.
+type Problems struct {
+	all  bool
+	list []*VerifyError
+}
+
+// NewProblems starts a collection; all keeps every problem.
+func NewProblems(all bool) *Problems { return &Problems{all: all} }
+
+// Add keeps a problem (every one an error holds) and reports whether
+// verification must stop.
+func (p *Problems) Add(err error) (stop bool) {
+	ve, ok := err.(*VerifyError)
+	if !ok {
+		ve = &VerifyError{Seq: -1, Problem: err.Error()}
+	}
+	p.list = append(p.list, ve.All()...)
+	return !p.all || len(p.list) >= MaxProblems
+}
+
+// Err returns the problems found, or nil.
+func (p *Problems) Err() error {
+	if len(p.list) == 0 {
+		return nil
+	}
+	first := *p.list[0]
+	for _, e := range p.list {
+		if e.Seq >= 0 && (first.Seq < 0 || e.Seq < first.Seq) {
+			first = *e
+		}
+	}
+	if p.all {
+		first.Others = p.list
+	}
+	return &first
 }
 
 // VerifyReport describes a ledger that verified.
@@ -52,6 +94,17 @@ type VerifyError struct {
 	// Checkpoint is the note of a stored checkpoint no allowed key signed, so
 	// that the domain can say whose key did.
 	Checkpoint []byte
+	// Others holds every problem found, this one among them, when
+	// verification looked for all of them (VerifyOptions.All).
+	Others []*VerifyError
+}
+
+// All returns every problem the error holds, in order.
+func (e *VerifyError) All() []*VerifyError {
+	if len(e.Others) == 0 {
+		return []*VerifyError{e}
+	}
+	return e.Others
 }
 
 func (e *VerifyError) Error() string {
@@ -100,10 +153,11 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 		rootAt[since.Size] = tlog.Hash{}
 	}
 
-	chk := NewRecordChecker(l.origin, CheckOptions{Workers: opts.Workers, CheckRecord: opts.CheckRecord})
+	probs := NewProblems(opts.All)
+	chk := NewRecordChecker(l.origin, CheckOptions{Workers: opts.Workers, CheckRecord: opts.CheckRecord, All: opts.All})
 	n, readErr := l.verifyStored(chk, rootAt, opts.Progress)
-	if verr := chk.Close(); verr != nil {
-		return nil, verr
+	if verr := chk.Close(); verr != nil && probs.Add(verr) {
+		return nil, probs.Err()
 	}
 	if readErr != nil {
 		return nil, fmt.Errorf("read ledger: %w", readErr)
@@ -129,45 +183,64 @@ func (l *Ledger) Verify(opts VerifyOptions) (*VerifyReport, error) {
 	}
 	sort.Slice(cps, func(i, j int) bool { return cps[i].c.Size < cps[j].c.Size })
 	for _, cp := range cps {
-		if cp.c.Size > n {
-			return nil, &VerifyError{Seq: n, Problem: fmt.Sprintf("record is missing: a stored checkpoint covers %d records, the ledger ends after %d (records were removed from the end)", cp.c.Size, n)}
-		}
+		var bad *VerifyError
 		c, err := open(cp.note, cp.c.Size)
-		if err != nil {
-			return nil, &VerifyError{Seq: -1, Problem: "stored " + err.Error(), Checkpoint: cp.note}
+		switch {
+		case cp.c.Size > n:
+			bad = &VerifyError{Seq: n, Problem: fmt.Sprintf("record is missing: a stored checkpoint covers %d records, the ledger ends after %d (records were removed from the end)", cp.c.Size, n)}
+		case err != nil:
+			bad = &VerifyError{Seq: -1, Problem: "stored " + err.Error(), Checkpoint: cp.note}
+		case c.Origin != l.origin:
+			bad = &VerifyError{Seq: -1, Problem: fmt.Sprintf("stored checkpoint names ledger %s, not %s", c.Origin, l.origin)}
+		case c.Size == 0 || rootAt[c.Size] != c.Root:
+			bad = &VerifyError{Seq: -1, Problem: fmt.Sprintf("the records do not match the stored checkpoint at size %d (its root differs)", c.Size)}
 		}
-		if c.Origin != l.origin {
-			return nil, &VerifyError{Seq: -1, Problem: fmt.Sprintf("stored checkpoint names ledger %s, not %s", c.Origin, l.origin)}
-		}
-		if c.Size == 0 || rootAt[c.Size] != c.Root {
-			return nil, &VerifyError{Seq: -1, Problem: fmt.Sprintf("the records do not match the stored checkpoint at size %d (its root differs)", c.Size)}
+		if bad != nil {
+			if probs.Add(bad) {
+				return nil, probs.Err()
+			}
+			continue
 		}
 		rep.Checkpoints = append(rep.Checkpoints, c)
 	}
 	if since != nil {
-		if since.Size > n {
-			return nil, &VerifyError{Seq: -1, Problem: fmt.Sprintf("rollback: the earlier checkpoint covers %d records, but the ledger has only %d; records were removed or this is an older copy", since.Size, n)}
-		}
-		c, err := open(opts.Since, since.Size)
-		if err != nil {
-			return nil, &VerifyError{Seq: -1, Problem: "the earlier checkpoint: " + err.Error()}
-		}
-		if c.Size == 0 || rootAt[c.Size] != c.Root {
-			return nil, &VerifyError{Seq: -1, Problem: fmt.Sprintf("fork: the ledger's first %d records differ from those the earlier checkpoint committed to; history was rewritten or this is a different copy", c.Size)}
-		}
-		// The rebuilt roots already prove it; the stored-hash proof must agree.
-		if c.Size < n {
-			p, err := l.ConsistencyProof(c.Size, n)
-			if err == nil {
-				err = tlog.CheckTree(p, n, rep.Root, c.Size, c.Root)
-			}
-			if err != nil {
-				return nil, &VerifyError{Seq: -1, Problem: "consistency proof from the earlier checkpoint fails: " + err.Error()}
-			}
+		c, err := l.checkSince(opts.Since, since, n, rep.Root, rootAt, open)
+		if err != nil && probs.Add(err) {
+			return nil, probs.Err()
 		}
 		rep.Since = c
 	}
+	if err := probs.Err(); err != nil {
+		return rep, err
+	}
 	return rep, nil
+}
+
+// checkSince proves that the ledger of n records and root extends the earlier
+// checkpoint note (parsed as since): its roots rebuilt from the records, and
+// the stored-hash consistency proof, must agree.
+func (l *Ledger) checkSince(note []byte, since *Checkpoint, n int64, root tlog.Hash, rootAt map[int64]tlog.Hash, open func([]byte, int64) (*Checkpoint, error)) (*Checkpoint, error) {
+	if since.Size > n {
+		return nil, &VerifyError{Seq: -1, Problem: fmt.Sprintf("rollback: the earlier checkpoint covers %d records, but the ledger has only %d; records were removed or this is an older copy", since.Size, n)}
+	}
+	c, err := open(note, since.Size)
+	if err != nil {
+		return nil, &VerifyError{Seq: -1, Problem: "the earlier checkpoint: " + err.Error()}
+	}
+	if c.Size == 0 || rootAt[c.Size] != c.Root {
+		return nil, &VerifyError{Seq: -1, Problem: fmt.Sprintf("fork: the ledger's first %d records differ from those the earlier checkpoint committed to; history was rewritten or this is a different copy", c.Size)}
+	}
+	// The rebuilt roots already prove it; the stored-hash proof must agree.
+	if c.Size < n {
+		p, err := l.ConsistencyProof(c.Size, n)
+		if err == nil {
+			err = tlog.CheckTree(p, n, root, c.Size, c.Root)
+		}
+		if err != nil {
+			return nil, &VerifyError{Seq: -1, Problem: "consistency proof from the earlier checkpoint fails: " + err.Error()}
+		}
+	}
+	return c, nil
 }
 
 // verifyStored reads the records in key order with one iterator and hands each
@@ -189,22 +262,28 @@ func (l *Ledger) verifyStored(chk *RecordChecker, rootAt map[int64]tlog.Hash, pr
 		if r == nil {
 			return false
 		}
-		if seq > 0 && (linked == nil || *linked != r.Hash()) {
-			chk.Report(seq, "record %d's stored link to its successor does not match this entry", seq-1)
+		// A stored hash that does not match stops the reading, unless the
+		// checker looks for every problem.
+		mismatch := func(format string, args ...any) bool {
+			chk.Report(seq, format, args...)
+			return chk.all
+		}
+		if seq > 0 && (linked == nil || *linked != r.Hash()) && !mismatch("record %d's stored link to its successor does not match this entry", seq-1) {
 			return false
 		}
-		if len(stored) != len(want) {
-			chk.Report(seq, "%d stored tree hashes, want %d", len(stored), len(want))
+		if len(stored) != len(want) && !mismatch("%d stored tree hashes, want %d", len(stored), len(want)) {
 			return false
 		}
 		for i, h := range want {
-			if stored[i] != h {
+			if i < len(stored) && stored[i] != h {
+				what := fmt.Sprintf("stored tree hash at level %d does not match the records", i)
 				if i == 0 {
-					chk.Report(seq, "entry bytes do not match the stored leaf hash (the record was changed)")
-				} else {
-					chk.Report(seq, "stored tree hash at level %d does not match the records", i)
+					what = "entry bytes do not match the stored leaf hash (the record was changed)"
 				}
-				return false
+				if !mismatch("%s", what) {
+					return false
+				}
+				break
 			}
 		}
 		if _, ok := rootAt[seq+1]; ok {

@@ -75,6 +75,7 @@ Examples:
 			jsonFlag("print the result as JSON"),
 			&cli.StringFlag{Name: "since", Usage: "an earlier checkpoint file the ledger must extend"},
 			&cli.StringFlag{Name: "archive", Usage: "check an archive written by cairn archive instead of the ledger"},
+			&cli.BoolFlag{Name: "all", Usage: "report every problem (up to 1,000), not only the first"},
 		}, trustFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -104,14 +105,11 @@ Examples:
 				return err
 			}
 			prog := newProgress(c.App.ErrWriter, "verifying records", b.Ledger.Size())
-			rep, err := b.Verify(evidence.VerifyOptions{Since: since, Progress: prog.set, Trust: trust})
+			rep, err := b.Verify(evidence.VerifyOptions{Since: since, Progress: prog.set, Trust: trust, All: c.Bool("all")})
 			prog.done()
 			var ve *ledger.VerifyError
 			if errors.As(err, &ve) {
-				if c.Bool("json") {
-					printJSON(c.App.Writer, map[string]any{"ok": false, "seq": ve.Seq, "problem": ve.Problem})
-				}
-				return &exitError{exitVerify, fmt.Errorf("verification FAILED: %w", err)}
+				return verifyFailed(c, ve)
 			}
 			if err != nil {
 				return err
@@ -123,6 +121,28 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// verifyFailed reports what verification found wrong: the first problem, or
+// with --all every one, each on a FAIL line (and in --json).
+func verifyFailed(c *cli.Context, ve *ledger.VerifyError) error {
+	all := ve.All()
+	if c.Bool("json") {
+		var list []map[string]any
+		for _, e := range all {
+			list = append(list, map[string]any{"seq": e.Seq, "problem": e.Problem})
+		}
+		printJSON(c.App.Writer, map[string]any{"ok": false, "seq": ve.Seq, "problem": ve.Problem, "problems": list})
+	} else if c.Bool("all") {
+		for _, e := range all {
+			fmt.Fprintf(c.App.Writer, "FAIL %s\n", safeLine(e.Error(), 1000))
+		}
+	}
+	msg := fmt.Errorf("verification FAILED: %w", ve)
+	if len(all) > 1 {
+		msg = fmt.Errorf("verification FAILED: %d problems, the first: %w", len(all), ve)
+	}
+	return &exitError{exitVerify, msg}
 }
 
 // keyJSON describes a key for scripts.
