@@ -2,8 +2,8 @@ package evidence
 
 import (
 	"bytes"
-	"errors"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
