@@ -464,6 +464,10 @@ type Config struct {
 	// Witnesses are the verifier keys (C2SP tlog-cosignature) of witnesses whose
 	// cosignatures verify checks.
 	Witnesses []string `json:"witnesses,omitempty"`
+
+	// Studios are the verifier keys of studio logs whose inclusion proofs are
+	// checked as they arrive, and by verify (FORMAT.md §3.3).
+	Studios []string `json:"studios,omitempty"`
 }
 
 // TSAConfig says where to get trusted time and how to check it.

@@ -20,13 +20,14 @@ func trustFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tsa-roots", Usage: "PEM file of the TSA roots you trust; timestamps must chain to one of them"},
 		&cli.StringSliceFlag{Name: "witness", Usage: "a witness's verifier key you trust (repeatable); its cosignatures are checked"},
 		&cli.StringSliceFlag{Name: "key", Usage: "a ledger's checkpoint key you expect (cairn id --vkey; repeatable): checkpoints must be signed by it or a key rotated from it"},
+		&cli.StringSliceFlag{Name: "studio", Usage: "a studio log's key you trust (cairn witness id --log; repeatable): its inclusion proofs are checked"},
 	}
 }
 
 // loadTrust reads the verifier's anchors: flags, then the verifier's own
 // settings, then (marked as not independent) those in ledgerDir.
 func loadTrust(c *cli.Context, ledgerDir string) (*evidence.Trust, error) {
-	flags := evidence.TrustFlags{TSARoots: c.String("tsa-roots"), Witnesses: c.StringSlice("witness"), Keys: c.StringSlice("key")}
+	flags := evidence.TrustFlags{TSARoots: c.String("tsa-roots"), Witnesses: c.StringSlice("witness"), Keys: c.StringSlice("key"), Studios: c.StringSlice("studio")}
 	t, err := evidence.LoadTrust(flags, ledgerDir)
 	if err != nil && !evidence.IsInputError(err) {
 		return nil, usageErrorf("%v", err)

@@ -125,7 +125,7 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 			cmdPrompt(), cmdGenerate(), cmdSelect(), cmdEdit(), cmdSketch(), cmdInput(),
 			cmdNote(), cmdDisclose(), cmdFinal(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
 			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(),
-			cmdExport(), cmdVerifyPack(),
+			cmdExport(), cmdVerifyPack(), cmdStudio(),
 			cmdLabel(), cmdArchive(), cmdRestore(),
 		},
 	}
