@@ -527,5 +527,5 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *R
 		d.pdf.SetLeftMargin(margin)
 		d.pdf.SetX(margin)
 	}
-	d.muted(fmt.Sprintf("This pack holds %d records of asset %s and %d identity records, out of %d records in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", len(bd.Records), bd.Asset, len(bd.Identities), cp.Size, BundleFormat))
+	d.muted(fmt.Sprintf("This pack holds %d records of asset %s and %d identity records, out of %d records in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", len(bd.Records), bd.Asset, len(bd.Identities), cp.Size, bd.Format))
 }

@@ -31,8 +31,12 @@ against its signature and a consistency proof to the pack's checkpoint, each RFC
 witness cosignature. A timestamp is checked against the TSA roots you trust
 (--tsa-roots FILE); without them the token is checked for everything else and
 the TSA is reported as NOT checked. A cosignature is checked with the witness
-keys you give (--witness VKEY, repeatable); others are listed as unchecked. It
-prints, for every record, the earliest time a timestamp fixes for it.
+keys you give (--witness VKEY, repeatable); others are listed as unchecked. A
+studio log's inclusion proof of a cosigned checkpoint is checked against the
+studio keys you give (--studio VKEY, from cairn witness id --log): the pack then
+proves that the studio saw the checkpoint, and by when (the studio log's own
+timestamp). It prints, for every record, the earliest time a timestamp fixes
+for it.
 
 It prints each check and exits 0 only if all pass; 1 if any fails (a changed
 byte anywhere fails), 2 if the file cannot be read or is not a PDF.`,
@@ -117,6 +121,13 @@ func printPackTimes(w io.Writer, rep *export.Report) {
 		}
 		if !rt.WitnessTime.IsZero() {
 			line += fmt.Sprintf("; witness %s saw it no later than %s", safeLine(rt.Witness, 80), rt.WitnessTime.Format(stamp))
+		}
+		if !rt.StudioTime.IsZero() {
+			trust := "TSA checked against the given roots"
+			if !rt.StudioTSAChecked {
+				trust = "TSA not checked against trusted roots"
+			}
+			line += fmt.Sprintf("; the studio log %s held it no later than %s (%s)", safeLine(rt.Studio, 80), rt.StudioTime.Format(stamp), trust)
 		}
 		fmt.Fprintf(w, "time  %s\n", line)
 	}

@@ -124,7 +124,7 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 			cmdInit(), cmdID(), cmdAsset(), cmdUse(),
 			cmdPrompt(), cmdGenerate(), cmdSelect(), cmdEdit(), cmdSketch(), cmdInput(),
 			cmdNote(), cmdDisclose(), cmdFinal(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
-			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(),
+			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(), cmdPublish(),
 			cmdExport(), cmdVerifyPack(), cmdStudio(),
 			cmdLabel(), cmdArchive(), cmdRestore(),
 		},
