@@ -71,8 +71,10 @@ func Status(err error) int {
 	return http.StatusInternalServerError
 }
 
-// maxNoteSize bounds a checkpoint note: a few short lines and signatures.
-const maxNoteSize = 64 << 10
+// maxNoteSize bounds a checkpoint note: a few short lines and signatures (a
+// signed note has at most 100). It leaves room, within a studio log entry's
+// 65,535 bytes, for the cosignature line.
+const maxNoteSize = 32 << 10
 
 // A StudioLog is where the witness logs what it cosigns (cairn's studio log,
 // ledger/studio). Append returns once the entry is durably in the log, with its
