@@ -64,7 +64,7 @@ Examples:
 			}
 			cp, err := src.Checkpoint(ctx)
 			if err != nil {
-				return usageErrorf("%v", err)
+				return usageErrorf("%v; is it a studio log (one that cairn witness serve --log DIR keeps, or its URL, ending in /log/)?", err)
 			}
 			key, anchor, trusted := trust.Studio(cp.Origin)
 			var ws []note.Verifier

@@ -104,6 +104,11 @@ func openWitness(c *cli.Context, timeout time.Duration) (*witness.Witness, error
 	if err != nil {
 		return nil, err
 	}
+	// A running server holds the state for as long as it runs: say so at once
+	// rather than wait for it.
+	if _, err := witness.AdminRecords(statePath); err == nil {
+		return nil, &exitError{exitFailure, fmt.Errorf("the witness server (cairn witness serve) holds the witness state %s: designers send it their checkpoints with cairn publish; cairn witness trust and list ask it; stop it for anything else", statePath)}
+	}
 	st, err := witness.OpenStore(statePath, timeout)
 	if errors.Is(err, witness.ErrStoreLocked) {
 		return nil, fmt.Errorf("%w. If it is the witness server (cairn witness serve), designers send it their checkpoints with cairn publish; or stop it first", err)
