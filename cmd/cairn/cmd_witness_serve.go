@@ -32,7 +32,8 @@ answer: the state of each ledger is one record in the witness state directory.
 It answers 404 for a ledger it does not follow, 403 for a checkpoint no trusted
 key signed, 409 (with its size) for a stale old size, and 422 for a bad proof or
 another root at the same size. GET /<SHA-256 of origin, hex>/checkpoint gives
-the last checkpoint cosigned.
+the last checkpoint cosigned. A request body has at most 35 KiB (413 beyond),
+and one client address at most --rate requests a second on average (429).
 
 With --log DIR it appends every checkpoint it cosigns, before answering, to the
 studio log in DIR: a transparency log run by Trillian Tessera on its POSIX
