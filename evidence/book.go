@@ -481,6 +481,21 @@ type Config struct {
 	// Witnesses are the verifier keys (C2SP tlog-cosignature) of witnesses whose
 	// cosignatures verify checks.
 	Witnesses []string `json:"witnesses,omitempty"`
+
+	// Publish is the witness server cairn sends checkpoints to (cairn publish).
+	Publish *PublishConfig `json:"publish,omitempty"`
+
+	// Studios are the verifier keys of studio logs whose inclusion proofs are
+	// checked as they arrive, and by verify (FORMAT.md §3.3).
+	Studios []string `json:"studios,omitempty"`
+}
+
+// PublishConfig says where cairn publish sends checkpoints, and how often it
+// does so on its own after recording.
+type PublishConfig struct {
+	URL       string `json:"url,omitempty"`        // the witness's submission prefix
+	Every     string `json:"every,omitempty"`      // at most one automatic publish per this duration (default 15m)
+	StudioURL string `json:"studio_url,omitempty"` // where the studio log is served (default: URL/log/)
 }
 
 // TSAConfig says where to get trusted time and how to check it.

@@ -28,6 +28,7 @@ type Trust struct {
 	TSA       *Roots   // nil: timestamps are checked for everything but their TSA
 	Witnesses []Anchor // cosignature verifier keys (C2SP tlog-cosignature)
 	Keys      []Anchor // pinned checkpoint verifier keys of ledgers (cairn id --vkey)
+	Studios   []Anchor // checkpoint verifier keys of studio logs (cairn witness id --log)
 }
 
 // Roots are trusted TSA root certificates.
@@ -59,6 +60,7 @@ type UserConfig struct {
 	TSARoots  string   `json:"tsa_roots,omitempty"` // PEM file, relative to the config directory
 	Witnesses []string `json:"witnesses,omitempty"`
 	Keys      []string `json:"keys,omitempty"`
+	Studios   []string `json:"studios,omitempty"`
 }
 
 // UserConfigDir is where the verifier's own settings live.
@@ -140,6 +142,7 @@ type TrustFlags struct {
 	TSARoots  string   // a PEM file
 	Witnesses []string // cosignature verifier keys
 	Keys      []string // checkpoint verifier keys to pin
+	Studios   []string // studio log verifier keys
 }
 
 // LoadTrust assembles the verifier's anchors: the flags first, then the
@@ -191,26 +194,47 @@ func LoadTrust(flags TrustFlags, ledgerDir string) (*Trust, error) {
 		}
 		return nil
 	}
+	// Each kind of key from the flags, the verifier's settings, then the
+	// ledger's folder (not independent; pinned ledger keys never come from it).
 	userSrc := Anchor{Source: "your settings (" + filepath.Join(userDir, "config.json") + ")", Independent: true}
-	if err := add(&t.Witnesses, flags.Witnesses, Anchor{Source: "--witness", Independent: true}, witness.NewVerifier, "witness key"); err != nil {
-		return nil, err
-	}
-	if err := add(&t.Witnesses, user.Witnesses, userSrc, witness.NewVerifier, "witness key"); err != nil {
-		return nil, err
-	}
+	ledgerSrc := Anchor{Source: "the ledger's folder (" + filepath.Join(ledgerDir, "config.json") + ")"}
+	var ledgerWitnesses, ledgerStudios []string
 	if ledgerCfg != nil {
-		src := Anchor{Source: "the ledger's folder (" + filepath.Join(ledgerDir, "config.json") + ")"}
-		if err := add(&t.Witnesses, ledgerCfg.Witnesses, src, witness.NewVerifier, "witness key"); err != nil {
-			return nil, err
+		ledgerWitnesses, ledgerStudios = ledgerCfg.Witnesses, ledgerCfg.Studios
+	}
+	for _, k := range []struct {
+		list                *[]Anchor
+		flag                string
+		fromFlags, fromUser []string
+		fromLedger          []string
+		parse               func(string) (note.Verifier, error)
+		what                string
+	}{
+		{&t.Witnesses, "--witness", flags.Witnesses, user.Witnesses, ledgerWitnesses, witness.NewVerifier, "witness key"},
+		{&t.Keys, "--key", flags.Keys, user.Keys, nil, note.NewVerifier, "ledger key"},
+		{&t.Studios, "--studio", flags.Studios, user.Studios, ledgerStudios, note.NewVerifier, "studio key"},
+	} {
+		for _, from := range []struct {
+			keys []string
+			src  Anchor
+		}{{k.fromFlags, Anchor{Source: k.flag, Independent: true}}, {k.fromUser, userSrc}, {k.fromLedger, ledgerSrc}} {
+			if err := add(k.list, from.keys, from.src, k.parse, k.what); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if err := add(&t.Keys, flags.Keys, Anchor{Source: "--key", Independent: true}, note.NewVerifier, "ledger key"); err != nil {
-		return nil, err
-	}
-	if err := add(&t.Keys, user.Keys, userSrc, note.NewVerifier, "ledger key"); err != nil {
-		return nil, err
-	}
 	return t, nil
+}
+
+// Studio returns the verifier of the studio log whose origin is origin, and
+// where the verifier's trust in it comes from, if trusted.
+func (t *Trust) Studio(origin string) (note.Verifier, Anchor, bool) {
+	for _, a := range t.Studios {
+		if v, err := note.NewVerifier(a.VKey); err == nil && v.Name() == origin {
+			return v, a, true
+		}
+	}
+	return nil, Anchor{}, false
 }
 
 func absUnder(dir, p string) string {

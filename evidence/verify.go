@@ -35,7 +35,10 @@ type VerifyReport struct {
 
 	Times        []TrustedTime // from the stored timestamp tokens, by checkpoint size
 	Cosignatures []CheckedCosignature
-	Pending      []int64 // checkpoints still waiting for a timestamp (an unreachable TSA)
+	Studio       []CheckedStudioProof // studio log proofs of the cosignatures
+	Pending      []int64              // checkpoints still waiting for a timestamp (an unreachable TSA)
+	// PendingProofs are cosignatures whose studio log proof is still to fetch.
+	PendingProofs []PendingProof
 	// Pinned says whether the ledger's checkpoints are signed by keys the
 	// verifier pinned (Trust.Keys) or rotated from them; false when none is
 	// pinned for this ledger.
@@ -109,6 +112,12 @@ func (b *Book) Verify(opts VerifyOptions) (*VerifyReport, error) {
 	}
 	if rep.Cosignatures, err = b.verifyCosignatures(trust, lastTime, probs); err != nil || probs.Err() != nil && !opts.All {
 		return nil, errors.Join(err, probs.Err())
+	}
+	if rep.Studio, err = b.verifyStudioProofs(trust, lastTime); err != nil {
+		return nil, err
+	}
+	if rep.PendingProofs, err = b.PendingProofs(); err != nil {
+		return nil, err
 	}
 	// Checkpoints wait for a timestamp only where a TSA is set to give one.
 	if cfg, err := ReadConfig(b.Dir); err == nil && cfg.TSA != nil && cfg.TSA.URL != "" {

@@ -21,11 +21,17 @@ import (
 	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
+	"github.com/cairn-ledger/cairn/ledger/studio"
 )
 
-// BundleFormat is the value of the bundle's "format" field that Export writes
-// (FORMAT.md §7.3).
-const BundleFormat = "cairn.evidence-bundle/v2"
+// BundleFormat is the newest value of the bundle's "format" field (FORMAT.md
+// §7.3): v2 with the studio log's inclusion proof of a cosignature. Export
+// writes it only for a bundle that carries such a proof, and v2 otherwise, so
+// that readers of v2 still read every pack that needs nothing new.
+const BundleFormat = "cairn.evidence-bundle/v3"
+
+// BundleFormatV2 is v3 without studio log proofs.
+const BundleFormatV2 = "cairn.evidence-bundle/v2"
 
 // BundleFormatV1 is the format of packs made before key rotations, earlier
 // checkpoints and timestamp tokens were carried. It is still read: a v1 bundle is
@@ -80,6 +86,16 @@ type BundleCheckpoint struct {
 type BundleCosignature struct {
 	Witness string `json:"witness"` // the witness's key name
 	Note    string `json:"note"`
+	// Studio is the witness's studio log's proof that it holds Note (v3).
+	Studio *BundleStudio `json:"studio,omitempty"`
+}
+
+// A BundleStudio proves that a studio log holds a cosigned checkpoint note, and
+// by when: the C2SP tlog-proof of the note in the log, and the RFC 3161 token
+// over the proof's checkpoint (FORMAT.md §3.3).
+type BundleStudio struct {
+	Proof     string `json:"proof"`               // the tlog-proof text
+	Timestamp string `json:"timestamp,omitempty"` // DER TimeStampResp over the proof's checkpoint note, base64
 }
 
 // A BundleKey describes one author's keys, for people and for tools that want
@@ -143,6 +159,13 @@ type parsedCheckpoint struct {
 	proof  tlog.TreeProof
 	token  []byte // nil if none
 	cosigs []BundleCosignature
+	studio map[string]*parsedStudio // by witness name
+}
+
+// parsedStudio is a BundleStudio decoded and checked for form.
+type parsedStudio struct {
+	proof *studio.Proof
+	token []byte // nil if none
 }
 
 // parsedBundle is a bundle decoded and checked for form.
@@ -185,13 +208,13 @@ func parseBundle(data []byte) (*parsedBundle, error) {
 		return nil, errors.New("bundle: data after the JSON object")
 	}
 	switch bd.Format {
-	case BundleFormat:
+	case BundleFormat, BundleFormatV2:
 	case BundleFormatV1:
 		if bd.Rotations != nil || bd.Checkpoints != nil || bd.TSARoots != nil {
 			return nil, fmt.Errorf("bundle: format %q has no rotations, checkpoints or tsa_roots", BundleFormatV1)
 		}
 	default:
-		return nil, fmt.Errorf("bundle: format %q, this cairn reads %q and %q", bd.Format, BundleFormat, BundleFormatV1)
+		return nil, fmt.Errorf("bundle: format %q, this cairn reads %q, %q and %q", bd.Format, BundleFormat, BundleFormatV2, BundleFormatV1)
 	}
 	if !ledger.ValidOrigin(bd.Origin) {
 		return nil, fmt.Errorf("bundle: invalid origin %q", bd.Origin)
@@ -229,6 +252,16 @@ func parseBundle(data []byte) (*parsedBundle, error) {
 	}
 	if pb.cps, err = parseCheckpoints(bd.Checkpoints, anchor); err != nil {
 		return nil, err
+	}
+	studios := false
+	for _, pc := range pb.cps {
+		studios = studios || len(pc.studio) > 0
+	}
+	if studios != (bd.Format == BundleFormat) {
+		if studios {
+			return nil, fmt.Errorf("bundle: format %q has no studio log proofs; a bundle with them is %q", bd.Format, BundleFormat)
+		}
+		return nil, fmt.Errorf("bundle: a %q bundle carries a studio log proof; one without is %q", BundleFormat, BundleFormatV2)
 	}
 	if len(bd.TSARoots) > maxTSARoots {
 		return nil, fmt.Errorf("bundle: %d TSA roots, more than the limit of %d", len(bd.TSARoots), maxTSARoots)
@@ -296,6 +329,25 @@ func parseCheckpoints(in []BundleCheckpoint, anchor *ledger.Checkpoint) ([]*pars
 				return nil, fmt.Errorf("%s: cosignatures[%d]: invalid or repeated witness name %q", where, j, cs.Witness)
 			}
 			seen[cs.Witness] = true
+			if cs.Studio == nil {
+				continue
+			}
+			ps := &parsedStudio{}
+			if ps.proof, err = studio.ParseProof([]byte(cs.Studio.Proof)); err != nil {
+				return nil, fmt.Errorf("%s: cosignatures[%d]: studio: %v", where, j, err)
+			}
+			if cs.Studio.Timestamp != "" {
+				if ps.token, err = strict.Base64(cs.Studio.Timestamp); err != nil {
+					return nil, fmt.Errorf("%s: cosignatures[%d]: studio: timestamp is not base64: %v", where, j, err)
+				}
+				if len(ps.token) > rfc3161.MaxResponseSize {
+					return nil, fmt.Errorf("%s: cosignatures[%d]: studio: timestamp is larger than %d bytes", where, j, rfc3161.MaxResponseSize)
+				}
+			}
+			if p.studio == nil {
+				p.studio = map[string]*parsedStudio{}
+			}
+			p.studio[cs.Witness] = ps
 		}
 		out[i] = p
 	}
@@ -370,8 +422,10 @@ type collected struct {
 	keyRecs map[int64]evidence.StepRecord // every identity and rotation record, by seq
 	need    map[string]bool               // keys the pack must show the introduction of
 	// attested are the stored checkpoints, up to the anchor, with a token or a
-	// cosignature; bundle fills it.
+	// cosignature; bundle fills it. studios says whether a cosignature of them
+	// carries a studio log proof (the bundle is then v3).
 	attested []BundleCheckpoint
+	studios  bool
 }
 
 // collect reads the ledger once through a rule book, keeping the asset's records
@@ -475,6 +529,18 @@ func (c *collected) gatherAttested(b *evidence.Book, cp *ledger.Checkpoint) erro
 	if err != nil {
 		return err
 	}
+	proofs, err := b.Ledger.StudioProofs()
+	if err != nil {
+		return err
+	}
+	studioOf := map[string]*BundleStudio{}
+	for _, sp := range proofs {
+		bs := &BundleStudio{Proof: string(sp.Proof)}
+		if sp.Token != nil {
+			bs.Timestamp = base64.StdEncoding.EncodeToString(sp.Token)
+		}
+		studioOf[fmt.Sprint(sp.Size, " ", sp.Witness)] = bs
+	}
 	bySize := map[int64]*BundleCheckpoint{}
 	get := func(size int64) (*BundleCheckpoint, error) {
 		if bc, ok := bySize[size]; ok {
@@ -520,7 +586,8 @@ func (c *collected) gatherAttested(b *evidence.Book, cp *ledger.Checkpoint) erro
 		if err != nil {
 			return err
 		}
-		bc.Cosignatures = append(bc.Cosignatures, BundleCosignature{Witness: cs.Witness, Note: string(cs.Note)})
+		bc.Cosignatures = append(bc.Cosignatures, BundleCosignature{Witness: cs.Witness, Note: string(cs.Note), Studio: studioOf[fmt.Sprint(cs.Size, " ", cs.Witness)]})
+
 	}
 	// Every other checkpoint the ledger recorded comes too: one handed to someone
 	// earlier (cairn checkpoint --out) can then be held against the pack, which
@@ -547,6 +614,12 @@ func (c *collected) gatherAttested(b *evidence.Book, cp *ledger.Checkpoint) erro
 	}
 	sort.Slice(sizes, func(i, j int) bool { return sizes[i] < sizes[j] })
 	c.attested = c.attested[:0]
+	c.studios = false
+	for _, bc := range bySize {
+		for _, cs := range bc.Cosignatures {
+			c.studios = c.studios || cs.Studio != nil
+		}
+	}
 	for _, s := range sizes {
 		bc := bySize[s]
 		c.attested = append(c.attested, *bc)
@@ -576,8 +649,12 @@ func (c *collected) bundle(b *evidence.Book, cp *ledger.Checkpoint) (*Bundle, er
 	if err := c.gatherAttested(b, cp); err != nil {
 		return nil, err
 	}
+	format := BundleFormatV2
+	if c.studios {
+		format = BundleFormat
+	}
 	bd := &Bundle{
-		Format:      BundleFormat,
+		Format:      format,
 		Origin:      cp.Origin,
 		Asset:       c.info.ID,
 		Checkpoint:  string(cp.Note),

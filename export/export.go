@@ -91,7 +91,7 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	}
 	files := []pdfsign.Attachment{{
 		Name:        BundleName,
-		Description: "cairn evidence bundle (" + BundleFormat + "): the records of asset " + asset + " with inclusion proofs",
+		Description: "cairn evidence bundle (" + bd.Format + "): the records of asset " + asset + " with inclusion proofs",
 		MIMEType:    "application/json",
 		Data:        bd.Encode(),
 		ModTime:     t,

@@ -22,7 +22,7 @@ func FuzzParseBundle(f *testing.F) {
 	f.Add(bytes.Replace(good, []byte(`"proof": [`), []byte(`"proof": ["AAAA", `), 1))
 	// The same bundle as v2, and with an attested checkpoint: the anchor, with a
 	// cosignature that is the note itself (malformed as evidence, well-formed).
-	v2 := bytes.Replace(good, []byte(BundleFormatV1), []byte(BundleFormat), 1)
+	v2 := bytes.Replace(good, []byte(BundleFormatV1), []byte(BundleFormatV2), 1)
 	f.Add(v2)
 	if pb, err := parseBundle(v2); err == nil {
 		bd := pb.bd

@@ -596,5 +596,5 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *R
 		d.pdf.SetLeftMargin(margin)
 		d.pdf.SetX(margin)
 	}
-	d.muted(fmt.Sprintf("This pack holds %s of asset %s and %s, out of %s in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", plural(len(bd.Records), "record"), bd.Asset, plural(len(bd.Identities), "identity record"), plural(int(cp.Size), "record"), BundleFormat))
+	d.muted(fmt.Sprintf("This pack holds %s of asset %s and %s, out of %s in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", plural(len(bd.Records), "record"), bd.Asset, plural(len(bd.Identities), "identity record"), plural(int(cp.Size), "record"), bd.Format))
 }

@@ -76,23 +76,25 @@ func newTimeFixture(t testing.TB) *timeFixture {
 		t.Fatal(err)
 	}
 	f.wvkey = cs.VerifierKey()
-	w, err := witness.Open(filepath.Join(t.TempDir(), "witness.json"), cs)
+	st, err := witness.OpenStore(filepath.Join(t.TempDir(), "witness"), time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
+	w := witness.New(st, cs)
 	origin := b.Ledger.Origin()
-	if err := w.AddLog(origin, ledger.VerifierKey(origin, f.id.Public())); err != nil {
+	if _, err := w.AddLog(origin, ledger.VerifierKey(origin, f.id.Public())); err != nil {
 		t.Fatal(err)
 	}
 	note, err := b.Ledger.CheckpointAt(f.s1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cosigned, err := w.Cosign(note, nil)
+	cosigned, err := w.AddCheckpoint(context.Background(), 0, nil, note)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Ledger.PutCosignature(f.s1, f.wname, cosigned); err != nil {
+	if err := b.Ledger.PutCosignature(f.s1, f.wname, cosigned.Note); err != nil {
 		t.Fatal(err)
 	}
 

@@ -47,8 +47,8 @@ func TestPackCarriesTimeWitnessRotation(t *testing.T) {
 	if err != nil {
 		t.Fatalf("VerifyPack: %v", err)
 	}
-	if rep.Rotations != 1 || rep.Bundle.Format != BundleFormat {
-		t.Errorf("%d rotations in a %s bundle, want 1 in %s", rep.Rotations, rep.Bundle.Format, BundleFormat)
+	if rep.Rotations != 1 || rep.Bundle.Format != BundleFormatV2 {
+		t.Errorf("%d rotations in a %s bundle, want 1 in %s", rep.Rotations, rep.Bundle.Format, BundleFormatV2)
 	}
 	if !rep.SignerKey.Equal(f.id.Public()) {
 		t.Errorf("the pack is bound to key %x, want the rotated key", rep.SignerKey)
@@ -233,7 +233,7 @@ func TestPackTimeTamper(t *testing.T) {
 	}
 
 	// A v2 field in a v1 bundle is refused; a v1 bundle without them is read.
-	v1 := bytes.Replace(good, []byte(BundleFormat), []byte(BundleFormatV1), 1)
+	v1 := bytes.Replace(good, []byte(BundleFormatV2), []byte(BundleFormatV1), 1)
 	if _, err := ParseBundle(v1); err == nil {
 		t.Error("a v1 bundle with checkpoints and rotations parsed")
 	}
@@ -243,7 +243,7 @@ func TestReadsV1Bundle(t *testing.T) {
 	f := newFixture(t)
 	pdf := f.export(t, Options{})
 	data := packBundle(t, pdf)
-	v1 := bytes.Replace(data, []byte(BundleFormat), []byte(BundleFormatV1), 1)
+	v1 := bytes.Replace(data, []byte(BundleFormatV2), []byte(BundleFormatV1), 1)
 	rep := &Report{}
 	verifyBundle(rep, v1, f.id.Cert, nil, VerifyOptions{})
 	if !rep.OK() {

@@ -195,7 +195,7 @@ func packVerdict(t *testing.T, s *scenario) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bd := &Bundle{Format: BundleFormat, Origin: cp.Origin, Asset: "poster", Checkpoint: string(cp.Note),
+	bd := &Bundle{Format: BundleFormatV2, Origin: cp.Origin, Asset: "poster", Checkpoint: string(cp.Note),
 		Keys: []BundleKey{}, Identities: []BundleRecord{}, Records: []BundleRecord{}}
 	err = l.Scan(0, func(r *ledger.Record) error {
 		var kind struct {

@@ -91,10 +91,11 @@ type TokenCheck struct {
 
 // A CosignatureCheck is a witness's cosignature of a checkpoint.
 type CosignatureCheck struct {
-	Witness string          `json:"witness"`
-	Time    time.Time       `json:"time,omitzero"` // the time the witness states; only when Checked
-	Checked bool            `json:"checked"`       // false: no key for this witness was given
-	Anchor  evidence.Anchor `json:"anchor,omitzero"`
+	Witness string                `json:"witness"`
+	Time    time.Time             `json:"time,omitzero"` // the time the witness states; only when Checked
+	Checked bool                  `json:"checked"`       // false: no key for this witness was given
+	Anchor  evidence.Anchor       `json:"anchor,omitzero"`
+	Studio  *evidence.StudioCheck `json:"studio,omitempty"`
 }
 
 // A RecordTime is what fixes the time of one record of the pack independently of
@@ -113,6 +114,13 @@ type RecordTime struct {
 
 	WitnessTime time.Time `json:"witnessed_no_later_than,omitzero"`
 	Witness     string    `json:"witness,omitempty"`
+
+	// StudioTime is the earliest time, by a studio log's timestamp, that a
+	// studio log the verifier trusts held a cosigned checkpoint covering the
+	// record.
+	StudioTime       time.Time `json:"studio_no_later_than,omitzero"`
+	Studio           string    `json:"studio,omitempty"`
+	StudioTSAChecked bool      `json:"studio_tsa_checked,omitempty"`
 }
 
 // A KeyReport names a key of the pack, by what its signed records say.
@@ -441,8 +449,8 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 			packRoots.AddCert(c)
 		}
 	}
-	consOK, tokOK, cosOK := true, true, true
-	ntok, ncos, nchecked := 0, 0, 0
+	consOK, tokOK, cosOK, studioOK := true, true, true, true
+	ntok, ncos, nchecked, nstudio, nstudioChecked := 0, 0, 0, 0, 0
 	cosigners := map[string]bool{}
 	for _, pc := range pb.cps {
 		ac := AttestedCheckpoint{Size: pc.cp.Size, Root: base64.StdEncoding.EncodeToString(pc.cp.Root[:])}
@@ -515,6 +523,19 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 				continue
 			}
 			cc := CosignatureCheck{Witness: cs.Witness}
+			if ps := pc.studio[cs.Witness]; ps != nil {
+				nstudio++
+				sc, err := evidence.CheckStudioProof(ps.proof, ps.token, []byte(cs.Note), trust, pc.cp.Size, last)
+				if err != nil {
+					rep.fail("studio log", "%s's cosignature of the checkpoint of %d records: %v", cs.Witness, pc.cp.Size, err)
+					studioOK = false
+				} else {
+					cc.Studio = sc
+					if sc.Checked {
+						nstudioChecked++
+					}
+				}
+			}
 			if a, ok := trust.Witness(cs.Witness); ok {
 				v, _ := witness.NewVerifier(a.VKey) // LoadTrust parsed it
 				t, err := witness.CosignedAt([]byte(cs.Note), v)
@@ -570,6 +591,17 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 		}
 		rep.pass("cosignatures", "%s", detail)
 	}
+	switch {
+	case !studioOK:
+	case nstudio == 0:
+		rep.pass("studio log", "none: no cosignature carries a studio log's inclusion proof")
+	default:
+		detail := fmt.Sprintf("%d cosigned checkpoints proven in a studio log, %d checked with the studio keys you trust", nstudio, nstudioChecked)
+		if nstudioChecked < nstudio {
+			detail += fmt.Sprintf("; %d not checked (give --studio VKEY)", nstudio-nstudioChecked)
+		}
+		rep.pass("studio log", "%s", detail)
+	}
 
 	if opts.Since != nil {
 		checkSince(rep, opts.Since, anchor, rb)
@@ -591,6 +623,9 @@ func verifyAttested(rep *Report, pb *parsedBundle, anchor *ledger.Checkpoint, rb
 			for _, cc := range ac.Cosignatures {
 				if cc.Checked && (rt.WitnessTime.IsZero() || cc.Time.Before(rt.WitnessTime)) {
 					rt.WitnessTime, rt.Witness = cc.Time, cc.Witness
+				}
+				if sc := cc.Studio; sc != nil && sc.Checked && !sc.Time.IsZero() && (rt.StudioTime.IsZero() || sc.Time.Before(rt.StudioTime)) {
+					rt.StudioTime, rt.Studio, rt.StudioTSAChecked = sc.Time, sc.Log, sc.TSAChecked
 				}
 			}
 		}

@@ -26,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cairn-ledger/cairn/internal/ceiling"
 )
 
 const (
@@ -109,28 +111,7 @@ func cpuTime() time.Duration {
 }
 
 // parallelRate runs op on every core for d and returns operations per second.
-func parallelRate(d time.Duration, op func()) float64 {
-	var total atomic.Int64
-	var wg sync.WaitGroup
-	start := time.Now()
-	deadline := start.Add(d)
-	for range runtime.GOMAXPROCS(0) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n := int64(0)
-			for time.Now().Before(deadline) {
-				for range 16 {
-					op()
-				}
-				n += 16
-			}
-			total.Add(n)
-		}()
-	}
-	wg.Wait()
-	return float64(total.Load()) / time.Since(start).Seconds()
-}
+func parallelRate(d time.Duration, op func()) float64 { return ceiling.Rate(d, op) }
 
 var (
 	// The message a bench record's author signs: prefix, origin, header, payload.

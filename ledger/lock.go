@@ -25,7 +25,29 @@ const lockName = "cairn.lock"
 type dirLock struct{ f *os.File }
 
 func acquireLock(dir string, timeout time.Duration) (*dirLock, error) {
-	path := filepath.Join(dir, lockName)
+	return lockPath(filepath.Join(dir, lockName), dir, timeout)
+}
+
+// A FileLock is an exclusive flock on a lock file that names its holder, for
+// other stores that, like the ledger, keep a Badger database (which fails at
+// once when another process holds it) behind a lock that processes queue for.
+type FileLock struct{ l *dirLock }
+
+// LockFile takes an exclusive flock on path, waiting up to timeout, and writes
+// this process's pid and command into it. what names the locked thing in the
+// error, which wraps ErrLocked when the lock stayed held.
+func LockFile(path, what string, timeout time.Duration) (*FileLock, error) {
+	l, err := lockPath(path, what, timeout)
+	if err != nil {
+		return nil, err
+	}
+	return &FileLock{l}, nil
+}
+
+// Release releases the lock.
+func (l *FileLock) Release() error { return l.l.release() }
+
+func lockPath(path, what string, timeout time.Duration) (*dirLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
@@ -66,7 +88,7 @@ func acquireLock(dir string, timeout time.Duration) (*dirLock, error) {
 				}
 				f.Close()
 			}()
-			return nil, fmt.Errorf("%w: waited %s for %s%s; try again when it has finished", ErrLocked, timeout, dir, holder)
+			return nil, fmt.Errorf("%w: waited %s for %s%s; try again when it has finished", ErrLocked, timeout, what, holder)
 		}
 	}
 	// Name the holder for whoever waits next. The lock file's content is advisory.
@@ -80,6 +102,10 @@ func acquireLock(dir string, timeout time.Duration) (*dirLock, error) {
 	}
 	return &dirLock{f}, nil
 }
+
+// LockHolder describes the process named in the lock file at path, as
+// " (held by process PID: COMMAND)", or "" when the file names none.
+func LockHolder(path string) string { return readHolder(path) }
 
 // readHolder describes the process named in the lock file, if it still runs.
 func readHolder(path string) string {

@@ -193,7 +193,7 @@ func verifyArchive(c *cli.Context, path string) error {
 	if c.Bool("json") {
 		return printJSON(c.App.Writer, map[string]any{
 			"ok": true, "archive": path, "origin": m.Origin, "records": m.Size, "root": m.Root,
-			"checkpoints": len(rep.Checkpoints), "timestamps": rep.Timestamps, "cosignatures": rep.Cosigned,
+			"checkpoints": len(rep.Checkpoints), "timestamps": rep.Timestamps, "cosignatures": rep.Cosigned, "studio_proofs": rep.Studio,
 			"files": len(rep.Files), "file_bytes": rep.FileBytes, "members": len(m.Members) + 1,
 		})
 	}
@@ -203,7 +203,7 @@ func verifyArchive(c *cli.Context, path string) error {
 	fmt.Fprintf(w, "members     %d, each matches the manifest's SHA-256\n", len(m.Members)+1)
 	fmt.Fprintf(w, "records     %d, each signed, chained, in time order, and read exactly one way\n", m.Size)
 	fmt.Fprintf(w, "tree root   %s (matches the manifest)\n", m.Root)
-	fmt.Fprintf(w, "checkpoints %d, signed by an author and matching the records; %d timestamp tokens, %d cosignatures\n", len(rep.Checkpoints), rep.Timestamps, rep.Cosigned)
+	fmt.Fprintf(w, "checkpoints %d, signed by an author and matching the records; %d timestamp tokens, %d cosignatures, %d studio log proofs\n", len(rep.Checkpoints), rep.Timestamps, rep.Cosigned, rep.Studio)
 	fmt.Fprintf(w, "files       %d (%s), each matches its hash; none missing\n", len(rep.Files), evidence.HumanSize(rep.FileBytes))
 	fmt.Fprintln(w, "OK")
 	return nil

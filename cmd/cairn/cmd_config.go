@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,14 @@ func cmdConfig() *cli.Command {
   tsa.every 15m    the least time between automatic timestamps (default 15m).
   witness VKEY     add a witness's verifier key (printed by cairn witness init);
                    verify then checks that witness's cosignatures.
+  witness.url URL  the studio's witness server (cairn witness serve). With it,
+                   cairn publishes a checkpoint on its own after recording, at
+                   most once per witness.every; if the witness cannot be
+                   reached, recording still succeeds and publishing waits.
+  witness.every 15m  the least time between automatic publishes (default 15m).
+  studio VKEY      the key of the witness's studio log (cairn witness id --log):
+                   its inclusion proofs are checked as they arrive.
+  studio.url URL   where the studio log is served (default: witness.url/log/).
 
 Trust anchors in a ledger's own folder are used by verify, but reported as NOT
 independent: anyone who can write to the folder could have put them there.
@@ -40,18 +49,20 @@ Your own anchors live outside every ledger, beside your identity key
   --user tsa.roots FILE   the TSA roots you trust (the file is copied)
   --user witness VKEY     a witness whose cosignatures you trust
   --user key VKEY         a ledger's checkpoint key you expect (cairn id --vkey)
+  --user studio VKEY      a studio log whose inclusion proofs you trust
 
 Examples:
   cairn config tsa.url https://freetsa.org/tsr
   cairn config tsa.roots freetsa-cacert.pem
   cairn config tsa.every 30m
+  cairn config witness.url https://witness.studio-x.example
   cairn config --unset tsa.url
   cairn config --user tsa.roots freetsa-cacert.pem
   cairn config`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.BoolFlag{Name: "unset", Usage: "remove the setting KEY"},
-			&cli.BoolFlag{Name: "user", Usage: "your own trust anchors, outside every ledger (tsa.roots, witness, key)"},
+			&cli.BoolFlag{Name: "user", Usage: "your own trust anchors, outside every ledger (tsa.roots, witness, key, studio)"},
 			jsonFlag("print the settings as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -122,18 +133,65 @@ func printConfig(c *cli.Context, cfg *evidence.Config) {
 	for _, v := range cfg.Witnesses {
 		fmt.Fprintf(w, "witness    %s (in the ledger's folder: not independent; see cairn config --user)\n", v)
 	}
+	if p := cfg.Publish; p != nil && p.URL != "" {
+		every := p.Every
+		if every == "" {
+			every = evidence.DefaultPublishEvery.String() + " (default)"
+		}
+		fmt.Fprintf(w, "witness.url   %s\nwitness.every %s\n", p.URL, every)
+		if p.StudioURL != "" {
+			fmt.Fprintf(w, "studio.url    %s\n", p.StudioURL)
+		}
+	}
+	for _, v := range cfg.Studios {
+		fmt.Fprintf(w, "studio     %s (in the ledger's folder: not independent; see cairn config --user)\n", v)
+	}
+}
+
+// httpURL checks that v is an http:// or https:// URL.
+func httpURL(key, v string) error {
+	if !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") {
+		return usageErrorf("%s %q is not an http:// or https:// URL", key, v)
+	}
+	return nil
 }
 
 func setConfig(b *evidence.Book, cfg *evidence.Config, key, value string) error {
 	if cfg.TSA == nil && strings.HasPrefix(key, "tsa.") {
 		cfg.TSA = &evidence.TSAConfig{}
 	}
+	if cfg.Publish == nil && (strings.HasPrefix(key, "witness.") || key == "studio.url") {
+		cfg.Publish = &evidence.PublishConfig{}
+	}
 	switch key {
 	case "tsa.url":
-		if !strings.HasPrefix(value, "http://") && !strings.HasPrefix(value, "https://") {
-			return usageErrorf("tsa.url %q is not an http:// or https:// URL", value)
+		if err := httpURL(key, value); err != nil {
+			return err
 		}
 		cfg.TSA.URL = value
+	case "witness.url":
+		if err := httpURL(key, value); err != nil {
+			return err
+		}
+		cfg.Publish.URL = value
+	case "witness.every":
+		d, err := time.ParseDuration(value)
+		if err != nil || d < 0 {
+			return usageErrorf("witness.every %q is not a duration such as 15m or 1h", value)
+		}
+		cfg.Publish.Every = d.String()
+	case "studio.url":
+		if err := httpURL(key, value); err != nil {
+			return err
+		}
+		cfg.Publish.StudioURL = value
+	case "studio":
+		if _, err := note.NewVerifier(value); err != nil {
+			return usageErrorf("studio: %q is not a studio log key (cairn witness id --log prints one): %v", value, err)
+		}
+		if !slices.Contains(cfg.Studios, value) {
+			cfg.Studios = append(cfg.Studios, value)
+		}
 	case "tsa.roots":
 		data, err := evidence.ReadRoots(value)
 		if err != nil {
@@ -162,10 +220,12 @@ func setConfig(b *evidence.Book, cfg *evidence.Config, key, value string) error 
 		_ = v
 		cfg.Witnesses = append(cfg.Witnesses, value)
 	default:
-		return usageErrorf("unknown setting %q; the settings are tsa.url, tsa.roots, tsa.every and witness", key)
+		return usageErrorf("unknown setting %q; the settings are %s", key, ledgerSettings)
 	}
 	return nil
 }
+
+const ledgerSettings = "tsa.url, tsa.roots, tsa.every, witness, witness.url, witness.every, studio and studio.url"
 
 func unsetConfig(cfg *evidence.Config, key string) error {
 	switch key {
@@ -181,8 +241,20 @@ func unsetConfig(cfg *evidence.Config, key string) error {
 		}
 	case "witness", "witnesses":
 		cfg.Witnesses = nil
+	case "witness.url":
+		cfg.Publish = nil
+	case "witness.every":
+		if cfg.Publish != nil {
+			cfg.Publish.Every = ""
+		}
+	case "studio.url":
+		if cfg.Publish != nil {
+			cfg.Publish.StudioURL = ""
+		}
+	case "studio", "studios":
+		cfg.Studios = nil
 	default:
-		return usageErrorf("unknown setting %q; the settings are tsa.url, tsa.roots, tsa.every and witness", key)
+		return usageErrorf("unknown setting %q; the settings are %s", key, ledgerSettings)
 	}
 	return nil
 }
@@ -204,8 +276,10 @@ func userConfig(c *cli.Context) error {
 			cfg.Witnesses = nil
 		case "key", "keys":
 			cfg.Keys = nil
+		case "studio", "studios":
+			cfg.Studios = nil
 		default:
-			return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness and key", args[0])
+			return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness, key and studio", args[0])
 		}
 	case len(args) == 2 && !c.Bool("unset"):
 		if err := setUserConfig(cfg, args[0], args[1]); err != nil {
@@ -236,6 +310,9 @@ func userConfig(c *cli.Context) error {
 	for _, v := range cfg.Keys {
 		fmt.Fprintf(w, "key        %s\n", v)
 	}
+	for _, v := range cfg.Studios {
+		fmt.Fprintf(w, "studio     %s\n", v)
+	}
 	return nil
 }
 
@@ -263,8 +340,13 @@ func setUserConfig(cfg *evidence.UserConfig, key, value string) error {
 			return usageErrorf("key: %q is not a checkpoint verifier key (cairn id --vkey prints one): %v", value, err)
 		}
 		addUnique(&cfg.Keys, value)
+	case "studio":
+		if _, err := note.NewVerifier(value); err != nil {
+			return usageErrorf("studio: %q is not a studio log key (cairn witness id --log prints one): %v", value, err)
+		}
+		addUnique(&cfg.Studios, value)
 	default:
-		return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness and key", key)
+		return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness, key and studio", key)
 	}
 	return nil
 }

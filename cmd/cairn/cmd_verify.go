@@ -24,13 +24,14 @@ func trustFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tsa-roots", Usage: "PEM file of the TSA roots you trust; timestamps must chain to one of them"},
 		&cli.StringSliceFlag{Name: "witness", Usage: "a witness's verifier key you trust (repeatable); its cosignatures are checked"},
 		&cli.StringSliceFlag{Name: "key", Usage: "a ledger's checkpoint key you expect (cairn id --vkey; repeatable): checkpoints must be signed by it or a key rotated from it"},
+		&cli.StringSliceFlag{Name: "studio", Usage: "a studio log's key you trust (cairn witness id --log; repeatable): its inclusion proofs are checked"},
 	}
 }
 
 // loadTrust reads the verifier's anchors: flags, then the verifier's own
 // settings, then (marked as not independent) those in ledgerDir.
 func loadTrust(c *cli.Context, ledgerDir string) (*evidence.Trust, error) {
-	flags := evidence.TrustFlags{TSARoots: c.String("tsa-roots"), Witnesses: c.StringSlice("witness"), Keys: c.StringSlice("key")}
+	flags := evidence.TrustFlags{TSARoots: c.String("tsa-roots"), Witnesses: c.StringSlice("witness"), Keys: c.StringSlice("key"), Studios: c.StringSlice("studio")}
 	t, err := evidence.LoadTrust(flags, ledgerDir)
 	if err != nil && !evidence.IsInputError(err) {
 		return nil, usageErrorf("%v", err)
@@ -169,6 +170,7 @@ func verifyJSON(rep *evidence.VerifyReport) map[string]any {
 		"assets": rep.Assets, "files": rep.Files, "file_bytes": rep.Bytes,
 		"first": lr.First, "last": lr.Last, "checkpoints": len(lr.Checkpoints),
 		"timestamps": rep.Times, "cosignatures": rep.Cosignatures, "pending_timestamps": rep.Pending,
+		"studio_proofs": rep.Studio, "pending_studio_proofs": len(rep.PendingProofs),
 		"keys_pinned": rep.Pinned, "name_clashes": nameClashes(rep.Rules),
 	}
 	if lr.Since != nil {
@@ -252,6 +254,25 @@ func printVerify(w io.Writer, b *evidence.Book, rep *evidence.VerifyReport) {
 		} else {
 			fmt.Fprintf(w, "witness     %s cosigned the checkpoint of %d records (NOT checked: you trust no key of this witness; give --witness VKEY)\n", cs.Witness, cs.Size)
 		}
+	}
+	for _, sp := range rep.Studio {
+		line := fmt.Sprintf("studio log  %s holds %s's cosignature of the checkpoint of %d records (entry %d of its %d)", sp.Log, sp.Witness, sp.Size, sp.Index, sp.StudioCheck.Size)
+		if !sp.Time.IsZero() {
+			trust := "TSA chains to the roots you trust"
+			if !sp.TSAChecked {
+				trust = "TSA NOT checked against trusted roots"
+			}
+			line += fmt.Sprintf(", no later than %s (TSA: %s; %s)", sp.Time.UTC().Format("2006-01-02T15:04:05Z"), safeLine(sp.TSA, 120), trust)
+		}
+		if sp.Checked {
+			line += " (studio key from " + sp.Anchor.Describe() + ")"
+		} else {
+			line += " (NOT checked: you trust no key of this studio log; give --studio VKEY)"
+		}
+		fmt.Fprintln(w, line)
+	}
+	if n := len(rep.PendingProofs); n > 0 {
+		fmt.Fprintf(w, "pending     %d studio log proof(s) still to fetch; cairn publish fetches them\n", n)
 	}
 	if lr.Since != nil {
 		fmt.Fprintf(w, "since       the ledger extends the given checkpoint (%d records) by %d: nothing it covered was changed or removed\n", lr.Since.Size, lr.Size-lr.Since.Size)

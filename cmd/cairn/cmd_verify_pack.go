@@ -36,7 +36,11 @@ against its signature and a consistency proof to the pack's checkpoint, each RFC
 witness cosignature. A timestamp is checked against the TSA roots you trust
 (--tsa-roots FILE); without them the token is checked for everything else and
 the TSA is reported as NOT checked. A cosignature is checked with the witness
-keys you give (--witness VKEY, repeatable); others are listed as unchecked.
+keys you give (--witness VKEY, repeatable); others are listed as unchecked. A
+studio log's inclusion proof of a cosigned checkpoint is checked against the
+studio keys you give (--studio VKEY, from cairn witness id --log): the pack then
+proves that the studio saw the checkpoint, and by when (the studio log's own
+timestamp).
 --key VKEY pins the ledger key you expect (cairn id --vkey of the designer).
 
 It prints what fixes the time of the records, in one line per run of records
@@ -141,6 +145,13 @@ func printPackTimes(w io.Writer, rep *export.Report, each bool) {
 		if !rt.WitnessTime.IsZero() {
 			line += fmt.Sprintf("; witness %s saw it no later than %s", safeLine(rt.Witness, 80), rt.WitnessTime.Format(stamp))
 		}
+		if !rt.StudioTime.IsZero() {
+			trust := "TSA checked against the roots you trust"
+			if !rt.StudioTSAChecked {
+				trust = "TSA not checked against trusted roots"
+			}
+			line += fmt.Sprintf("; the studio log %s held it no later than %s (%s)", safeLine(rt.Studio, 80), rt.StudioTime.Format(stamp), trust)
+		}
 		return line
 	}
 	if each {
@@ -160,7 +171,7 @@ func printPackTimes(w io.Writer, rep *export.Report, each bool) {
 		if j-i == 1 {
 			fmt.Fprintf(w, "time  record %d (1 step) %s\n", first.Index, what)
 		} else {
-			what = strings.Replace(what, "its time is", "their times are", 1)
+			what = strings.NewReplacer("its time is", "their times are", "saw it", "saw them", "held it", "held them").Replace(what)
 			fmt.Fprintf(w, "time  records %d to %d (%s) %s\n", first.Index, last.Index, steps, what)
 		}
 		i = j

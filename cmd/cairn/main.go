@@ -128,8 +128,8 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 			cmdInit(), cmdID(), cmdAsset(), cmdUse(),
 			cmdPrompt(), cmdGenerate(), cmdSelect(), cmdEdit(), cmdSketch(), cmdInput(),
 			cmdNote(), cmdDisclose(), cmdFinal(), cmdRetract(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
-			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(),
-			cmdExport(), cmdVerifyPack(),
+			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(), cmdPublish(),
+			cmdExport(), cmdVerifyPack(), cmdStudio(),
 			cmdLabel(), cmdArchive(), cmdRestore(),
 		},
 	}

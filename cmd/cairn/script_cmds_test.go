@@ -240,6 +240,47 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			defer l.Close()
 			ts.Check(l.PutTimestamp(size, reply(nil)))
 		},
+		// waitlog DIR N: wait (up to 20s) until the studio log in DIR has
+		// published a checkpoint of at least N entries.
+		"waitlog": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: waitlog DIR N")
+			}
+			want, err := strconv.ParseInt(args[1], 10, 64)
+			ts.Check(err)
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				data, _ := os.ReadFile(ts.MkAbs(filepath.Join(args[0], "checkpoint")))
+				if lines := strings.Split(string(data), "\n"); len(lines) > 1 {
+					if n, err := strconv.ParseInt(lines[1], 10, 64); err == nil && n >= want {
+						return
+					}
+				}
+				if time.Now().After(deadline) {
+					ts.Fatalf("the studio log in %s has no checkpoint of %d entries after 20s", args[0], want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		},
+		// waitfile FILE VAR: wait (up to 20s) for FILE, written by a command in
+		// the background, and set $VAR to its first line.
+		"waitfile": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 {
+				ts.Fatalf("usage: waitfile FILE VAR")
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				data, err := os.ReadFile(ts.MkAbs(args[0]))
+				if err == nil && len(data) > 0 {
+					ts.Setenv(args[1], strings.TrimSpace(strings.SplitN(string(data), "\n", 2)[0]))
+					return
+				}
+				if time.Now().After(deadline) {
+					ts.Fatalf("%s did not appear within 20s", args[0])
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		},
 		// sleep DURATION: wait, for commands running in the background.
 		"sleep": func(ts *testscript.TestScript, neg bool, args []string) {
 			d, err := time.ParseDuration(args[0])

@@ -19,8 +19,10 @@ const autoTimestampTimeout = 2 * time.Second
 // and the newest token is older than tsa.every, it signs a checkpoint and asks for a
 // token, waiting at most autoTimestampTimeout. A failure never fails the command:
 // the checkpoint stays pending and a later command (or cairn timestamp --pending)
-// catches up.
+// catches up. Then it publishes to the witness server, if one is configured
+// (autoPublish), under the same rules.
 func autoTimestamp(c *cli.Context, b *evidence.Book, id *evidence.Identity) {
+	defer autoPublish(c, b, id)
 	cfg, err := evidence.ReadConfig(b.Dir)
 	if err != nil || cfg.TSA == nil || cfg.TSA.URL == "" {
 		return

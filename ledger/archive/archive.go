@@ -22,8 +22,14 @@ import (
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
-// Format is the value of the manifest's "format" field.
-const Format = "cairn.archive/v1"
+// Format is the newest value of the manifest's "format" field: v1 with the
+// studio log's proofs of cosignatures (FORMAT.md §8). An archive holds it only
+// when it has such members, and says FormatV1 otherwise, so that readers of v1
+// go on reading every archive that needs nothing new.
+const Format = "cairn.archive/v2"
+
+// FormatV1 is v2 without studio log proofs.
+const FormatV1 = "cairn.archive/v1"
 
 // ManifestName is the name of the first member.
 const ManifestName = "manifest.json"
@@ -37,6 +43,8 @@ const (
 	KindCheckpoint  = "checkpoint"
 	KindTimestamp   = "timestamp"
 	KindCosignature = "cosignature"
+	KindStudioProof = "studio-proof"     // v2: the studio log's tlog-proof of a cosignature
+	KindStudioToken = "studio-timestamp" // v2: the token over that proof's checkpoint
 	KindFile        = "file"
 )
 
@@ -56,8 +64,8 @@ type Member struct {
 	Kind     string `json:"kind"`
 	Bytes    int64  `json:"bytes"`
 	SHA256   string `json:"sha256"`
-	TreeSize int64  `json:"tree_size,omitempty"` // checkpoint, timestamp, cosignature: the checkpoint's size
-	Witness  string `json:"witness,omitempty"`   // cosignature: the witness's name
+	TreeSize int64  `json:"tree_size,omitempty"` // checkpoint, timestamp, cosignature, studio: the checkpoint's size
+	Witness  string `json:"witness,omitempty"`   // cosignature, studio: the witness's name
 }
 
 // manifestShape is the JSON shape of a manifest, derived from its json tags.
@@ -71,7 +79,7 @@ const (
 	maxMembers  = 1 << 24
 )
 
-var memberName = regexp.MustCompile(`^(records|checkpoints/[0-9]{20}\.note|timestamps/[0-9]{20}\.tsr|cosignatures/[0-9]{20}-[0-9]{1,9}\.note|files/[0-9a-f]{64})$`)
+var memberName = regexp.MustCompile(`^(records|checkpoints/[0-9]{20}\.note|timestamps/[0-9]{20}\.tsr|cosignatures/[0-9]{20}-[0-9]{1,9}\.note|studio/[0-9]{20}-[0-9]{1,9}\.(tlog-proof|tsr)|files/[0-9a-f]{64})$`)
 
 // checkpointName, timestampName and cosignatureName name the members of a
 // checkpoint of size n. The size is zero-padded so that names sort by size.
@@ -79,6 +87,12 @@ func checkpointName(n int64) string { return fmt.Sprintf("checkpoints/%020d.note
 func timestampName(n int64) string  { return fmt.Sprintf("timestamps/%020d.tsr", n) }
 func cosignatureName(n int64, i int) string {
 	return fmt.Sprintf("cosignatures/%020d-%d.note", n, i)
+}
+
+// studioName names the studio log proof (ext "tlog-proof") or its token (ext
+// "tsr") of the cosignature member cosignatureName(n, i).
+func studioName(n int64, i int, ext string) string {
+	return fmt.Sprintf("studio/%020d-%d.%s", n, i, ext)
 }
 
 // root decodes the manifest's root hash.
@@ -109,8 +123,8 @@ func parseManifest(data []byte) (*Manifest, error) {
 	if dec.More() {
 		return nil, errors.New("data after the JSON object")
 	}
-	if m.Format != Format {
-		return nil, fmt.Errorf("format %q, this cairn reads %q", m.Format, Format)
+	if m.Format != Format && m.Format != FormatV1 {
+		return nil, fmt.Errorf("format %q, this cairn reads %q and %q", m.Format, Format, FormatV1)
 	}
 	if !ledger.ValidOrigin(m.Origin) {
 		return nil, fmt.Errorf("invalid origin %q", m.Origin)
@@ -130,6 +144,8 @@ func parseManifest(data []byte) (*Manifest, error) {
 	seen := map[string]bool{}
 	checkpoints := map[int64]bool{}
 	order := memberOrder{}
+	cosigners := map[string]string{} // cosignature member name -> witness
+	studios := false
 	for i, mb := range m.Members {
 		if !memberName.MatchString(mb.Name) {
 			return nil, fmt.Errorf("member %d: invalid name %q", i, mb.Name)
@@ -180,7 +196,26 @@ func parseManifest(data []byte) (*Manifest, error) {
 				if !strings.HasPrefix(mb.Name, fmt.Sprintf("cosignatures/%020d-", mb.TreeSize)) {
 					want = cosignatureName(mb.TreeSize, 0)
 				}
+				cosigners[mb.Name] = mb.Witness
 			}
+		case KindStudioProof, KindStudioToken:
+			studios = true
+			stem := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(mb.Name, "studio/"), ".tlog-proof"), ".tsr")
+			cos := "cosignatures/" + stem + ".note"
+			if w, ok := cosigners[cos]; !ok || w != mb.Witness || !strings.HasPrefix(stem, fmt.Sprintf("%020d-", mb.TreeSize)) {
+				return nil, fmt.Errorf("member %q: no cosignature member %s of size %d by %q precedes it", mb.Name, cos, mb.TreeSize, mb.Witness)
+			}
+			if mb.Bytes > maxNote+64*64 {
+				return nil, fmt.Errorf("member %q: %d bytes is too large", mb.Name, mb.Bytes)
+			}
+			ext := "tlog-proof"
+			if mb.Kind == KindStudioToken {
+				ext = "tsr"
+				if i == 0 || m.Members[i-1].Name != "studio/"+stem+".tlog-proof" {
+					return nil, fmt.Errorf("member %q: its proof member must come just before it", mb.Name)
+				}
+			}
+			want = "studio/" + stem + "." + ext
 		case KindFile:
 			want = "files/" + mb.SHA256
 		default:
@@ -189,15 +224,21 @@ func parseManifest(data []byte) (*Manifest, error) {
 		if mb.Name != want {
 			return nil, fmt.Errorf("member %q of kind %s should be named %q", mb.Name, mb.Kind, want)
 		}
-		if mb.Kind != KindCheckpoint && mb.Kind != KindTimestamp && mb.Kind != KindCosignature && mb.TreeSize != 0 {
-			return nil, fmt.Errorf("member %q: tree_size is only for checkpoints, timestamps and cosignatures", mb.Name)
+		if (mb.Kind == KindRecords || mb.Kind == KindFile) && mb.TreeSize != 0 {
+			return nil, fmt.Errorf("member %q: tree_size is only for checkpoints, timestamps, cosignatures and studio log proofs", mb.Name)
 		}
-		if mb.Kind != KindCosignature && mb.Witness != "" {
-			return nil, fmt.Errorf("member %q: witness is only for cosignatures", mb.Name)
+		if mb.Kind != KindCosignature && mb.Kind != KindStudioProof && mb.Kind != KindStudioToken && mb.Witness != "" {
+			return nil, fmt.Errorf("member %q: witness is only for cosignatures and studio log proofs", mb.Name)
 		}
 		if err := order.next(mb); err != nil {
 			return nil, err
 		}
+	}
+	if studios != (m.Format == Format) {
+		if studios {
+			return nil, fmt.Errorf("format %q has no studio log proofs; an archive with them is %q", m.Format, Format)
+		}
+		return nil, fmt.Errorf("a %q archive has studio log proofs; one without is %q", Format, FormatV1)
 	}
 	if !checkpoints[m.Size] {
 		return nil, fmt.Errorf("no checkpoint covers all %d records; an archive is anchored by one", m.Size)
@@ -207,7 +248,8 @@ func parseManifest(data []byte) (*Manifest, error) {
 
 // memberOrder checks FORMAT.md §8's order of members: records; checkpoints by
 // size; timestamps by size; cosignatures by size, numbered from 0 for each size,
-// one per witness; files by SHA-256. One archive has one layout.
+// one per witness; studio log proofs (each followed by its token) by size;
+// files by SHA-256. One archive has one layout.
 type memberOrder struct {
 	rank      int
 	last      Member
@@ -215,14 +257,20 @@ type memberOrder struct {
 	witnesses map[string]bool
 }
 
-var kindRank = map[string]int{KindRecords: 0, KindCheckpoint: 1, KindTimestamp: 2, KindCosignature: 3, KindFile: 4}
+var kindRank = map[string]int{KindRecords: 0, KindCheckpoint: 1, KindTimestamp: 2, KindCosignature: 3, KindStudioProof: 4, KindStudioToken: 4, KindFile: 5}
 
 func (o *memberOrder) next(mb Member) error {
 	r := kindRank[mb.Kind]
 	sameKind := r == o.rank && o.last.Kind != ""
 	switch {
 	case r < o.rank:
-		return fmt.Errorf("member %q (%s) comes after the %s members; the order is records, checkpoints, timestamps, cosignatures, files", mb.Name, mb.Kind, o.last.Kind)
+		return fmt.Errorf("member %q (%s) comes after the %s members; the order is records, checkpoints, timestamps, cosignatures, studio log proofs, files", mb.Name, mb.Kind, o.last.Kind)
+	case r == kindRank[KindStudioProof]:
+		// Each proof, then its token, by the size of the checkpoint they
+		// prove; parseManifest checks the pairs.
+		if o.rank == r && mb.TreeSize < o.last.TreeSize {
+			return fmt.Errorf("member %q comes after studio log proofs of a larger checkpoint", mb.Name)
+		}
 	case mb.Kind == KindCosignature:
 		if !sameKind || mb.TreeSize != o.last.TreeSize {
 			o.cosigN, o.witnesses = 0, map[string]bool{}

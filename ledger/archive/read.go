@@ -3,6 +3,7 @@ package archive
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/binary"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
+	"github.com/cairn-ledger/cairn/ledger/studio"
 	"github.com/cairn-ledger/cairn/ledger/witness"
 )
 
@@ -91,6 +93,7 @@ type Report struct {
 	Checkpoints []*ledger.Checkpoint // each signed by an author and matching the records, oldest first
 	Timestamps  int
 	Cosigned    int
+	Studio      int              // studio log proofs, each checked against its cosignature
 	Files       map[string]int64 // SHA-256 hex -> size, every file member (content checked)
 	FileBytes   int64
 }
@@ -145,6 +148,8 @@ type reader struct {
 	rootAt   map[int64]tlog.Hash
 	timeAt   map[int64]time.Time          // the time of the last record below each checkpoint size
 	notes    map[int64]*ledger.Checkpoint // verified checkpoints by size
+	cosigned map[string][]byte            // cosigned notes, by member name
+	proofs   map[string]*studio.Proof     // studio log proofs, by member name
 }
 
 const maxProblems = 20
@@ -156,7 +161,8 @@ func (rd *reader) report(member string, seq int64, format string, args ...any) {
 }
 
 func read(r io.Reader, opts Options, rs *restorer) (rep *Report, err error) {
-	rd := &reader{opts: opts, rs: rs, rep: &Report{Files: map[string]int64{}}, rootAt: map[int64]tlog.Hash{}, timeAt: map[int64]time.Time{}, notes: map[int64]*ledger.Checkpoint{}}
+	rd := &reader{opts: opts, rs: rs, rep: &Report{Files: map[string]int64{}}, rootAt: map[int64]tlog.Hash{}, timeAt: map[int64]time.Time{}, notes: map[int64]*ledger.Checkpoint{},
+		cosigned: map[string][]byte{}, proofs: map[string]*studio.Proof{}}
 	if rs != nil {
 		defer func() {
 			if rs.l != nil {
@@ -426,9 +432,56 @@ func (rd *reader) member(mb Member, body io.Reader) error {
 			rd.report(mb.Name, -1, "%v", witness.HasCosignatureLine(note, mb.Witness))
 		default:
 			rd.rep.Cosigned++
+			rd.cosigned[mb.Name] = note
 			if rd.rs != nil && len(rd.problems) == 0 {
 				return rd.rs.l.PutCosignature(mb.TreeSize, mb.Witness, note)
 			}
+		}
+	case KindStudioProof:
+		// The proof must lead from its cosigned note to its studio log
+		// checkpoint's root; whose log that is, is for cairn verify --studio.
+		text, ok := rd.small(mb, body, maxNote+64*64)
+		if !ok {
+			return nil
+		}
+		stem := strings.TrimSuffix(strings.TrimPrefix(mb.Name, "studio/"), ".tlog-proof")
+		note := rd.cosigned["cosignatures/"+stem+".note"]
+		p, err := studio.ParseProof(text)
+		if err == nil && note == nil {
+			err = fmt.Errorf("the cosignature it proves did not verify")
+		}
+		if err == nil {
+			_, err = p.Check(note, nil)
+		}
+		if err == nil && !bytes.Equal(p.Marshal(), text) {
+			err = fmt.Errorf("the tlog-proof is not in canonical form")
+		}
+		if err != nil {
+			rd.report(mb.Name, -1, "%v", err)
+			return nil
+		}
+		rd.proofs[mb.Name] = p
+		rd.rep.Studio++
+		if rd.rs != nil && len(rd.problems) == 0 {
+			return rd.rs.l.PutStudioProof(ledger.StudioProof{Size: mb.TreeSize, Witness: mb.Witness, Proof: text})
+		}
+	case KindStudioToken:
+		tok, ok := rd.small(mb, body, maxToken)
+		if !ok {
+			return nil
+		}
+		proofName := strings.TrimSuffix(mb.Name, ".tsr") + ".tlog-proof"
+		p := rd.proofs[proofName]
+		if p == nil {
+			rd.report(mb.Name, -1, "the studio log proof it dates did not verify")
+			return nil
+		}
+		if _, err := rfc3161.VerifyUntrusted(tok, p.Checkpoint); err != nil {
+			rd.report(mb.Name, -1, "%v", err)
+			return nil
+		}
+		if rd.rs != nil && len(rd.problems) == 0 {
+			return rd.rs.l.PutStudioProof(ledger.StudioProof{Size: mb.TreeSize, Witness: mb.Witness, Proof: p.Marshal(), Token: tok})
 		}
 	case KindFile:
 		h := sha256.New()

@@ -58,7 +58,7 @@ func Write(w io.Writer, l *ledger.Ledger, opts WriteOptions) (*Manifest, error) 
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{Format: Format, Origin: l.Origin(), Size: size, Root: base64.StdEncoding.EncodeToString(root[:])}
+	m := &Manifest{Format: FormatV1, Origin: l.Origin(), Size: size, Root: base64.StdEncoding.EncodeToString(root[:])}
 
 	// Records, spooled and hashed. A spool a killed archive left is removed
 	// by the next one.
@@ -136,10 +136,33 @@ func Write(w io.Writer, l *ledger.Ledger, opts WriteOptions) (*Manifest, error) 
 	if err != nil {
 		return nil, err
 	}
+	proofs, err := l.StudioProofs()
+	if err != nil {
+		return nil, err
+	}
+	proofOf := map[string]ledger.StudioProof{}
+	for _, p := range proofs {
+		proofOf[fmt.Sprint(p.Size, " ", p.Witness)] = p
+	}
 	count := map[int64]int{}
+	var studio []small
 	for _, cs := range cosigs {
-		add(Member{Name: cosignatureName(cs.Size, count[cs.Size]), Kind: KindCosignature, TreeSize: cs.Size, Witness: cs.Witness}, cs.Note)
+		i := count[cs.Size]
+		add(Member{Name: cosignatureName(cs.Size, i), Kind: KindCosignature, TreeSize: cs.Size, Witness: cs.Witness}, cs.Note)
 		count[cs.Size]++
+		if p, ok := proofOf[fmt.Sprint(cs.Size, " ", cs.Witness)]; ok {
+			studio = append(studio, small{Member{Name: studioName(cs.Size, i, "tlog-proof"), Kind: KindStudioProof, TreeSize: cs.Size, Witness: cs.Witness}, p.Proof})
+			if p.Token != nil {
+				studio = append(studio, small{Member{Name: studioName(cs.Size, i, "tsr"), Kind: KindStudioToken, TreeSize: cs.Size, Witness: cs.Witness}, p.Token})
+			}
+		}
+	}
+	// After every cosignature: a studio log proof follows the cosignature it proves.
+	for _, s := range studio {
+		add(s.Member, s.data)
+	}
+	if len(studio) > 0 {
+		m.Format = Format
 	}
 	for _, s := range smalls {
 		m.Members = append(m.Members, s.Member)
