@@ -59,10 +59,12 @@ func (k *KeyState) MaySignCheckpoint(size int64) bool {
 // ID is the key's short fingerprint (ledger.KeyID).
 func (k *KeyState) ID() string { return ledger.KeyID(k.Key) }
 
-// A FileUse is a stored file a step names, and the first record that names it.
+// A FileUse is a stored file a step names, the first record that names it,
+// and the assets whose records name it.
 type FileUse struct {
-	Ref FileRef
-	Seq int64
+	Ref    FileRef
+	Seq    int64
+	Assets []string
 }
 
 // NewRuleBook returns a book that has seen no record.
@@ -83,10 +85,18 @@ func (rb *RuleBook) Apply(r *ledger.Record) (*Step, error) {
 	if err := rb.ruleOnAsset(r, s); err != nil {
 		return nil, err
 	}
+	if err := rb.ruleOnFiles(r, s); err != nil {
+		return nil, err
+	}
 	for _, f := range s.Files() {
-		if _, ok := rb.files[f.SHA256]; !ok {
-			rb.files[f.SHA256] = len(rb.uses)
-			rb.uses = append(rb.uses, FileUse{f, r.Seq})
+		i, ok := rb.files[f.SHA256]
+		if !ok {
+			i = len(rb.uses)
+			rb.files[f.SHA256] = i
+			rb.uses = append(rb.uses, FileUse{Ref: f, Seq: r.Seq})
+		}
+		if u := &rb.uses[i]; s.Asset != "" && !contains(u.Assets, s.Asset) {
+			u.Assets = append(u.Assets, s.Asset)
 		}
 	}
 	return s, nil

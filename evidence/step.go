@@ -33,6 +33,9 @@ const (
 	KindNote     = "note"
 	KindDisclose = "disclose"
 	KindFinal    = "final"
+	// KindSimilarity records a comparison of an asset's files with a set of
+	// reference images (cairn match --against DIR --record).
+	KindSimilarity = "similarity-check"
 )
 
 // StepKinds lists the kinds a person or a script may record, in the order a
@@ -123,6 +126,9 @@ type Step struct {
 	// Captured holds values read from a file's embedded metadata or a chat export:
 	// what the tool wrote down, not what the designer typed.
 	Captured *Captured `json:"captured,omitempty"`
+
+	// Similarity is what a similarity check found (kind similarity-check).
+	Similarity *Similarity `json:"similarity,omitempty"`
 }
 
 // Captured is the part of a step that cairn read from a tool's own records.
