@@ -59,6 +59,10 @@ type Report struct {
 	// timestamp or a checked cosignature fixes for it.
 	Attested []AttestedCheckpoint `json:"checkpoints,omitempty"`
 	Times    []RecordTime         `json:"times,omitempty"`
+
+	// Embedded are the embedded stored files, once verified (cairn match
+	// reads them).
+	Embedded []pdfsign.Attachment `json:"-"`
 }
 
 // An AttestedCheckpoint is a checkpoint of the bundle with its checked
@@ -391,7 +395,7 @@ func verifyFiles(rep *Report, steps []evidence.StepRecord, files []pdfsign.Attac
 		}
 	}
 	if filesOK {
-		rep.Files = len(files)
+		rep.Files, rep.Embedded = len(files), files
 		if len(files) == 0 {
 			rep.pass("files", "none embedded (%d referenced by hash; export with --with-files to embed them)", len(refs))
 		} else {
