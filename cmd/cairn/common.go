@@ -23,7 +23,27 @@ func bookDir(c *cli.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return evidence.FindDir(c.String("dir"), wd)
+	return evidence.FindDir(dirValue(c), wd)
+}
+
+// dirValue is the --dir given: the command's own, else one given before the
+// command (cairn --dir X log), else CAIRN_DIR. Commands define --dir too, and
+// urfave/cli reads a name from the innermost flag set that defines it, set or
+// not, so c.String("dir") alone ignored a --dir before the command.
+func dirValue(c *cli.Context) string {
+	for _, ctx := range c.Lineage() {
+		switch v := ctx.Value("dir").(type) {
+		case string:
+			if v != "" {
+				return v
+			}
+		case cli.StringSlice: // cairn match takes several; here, the first
+			if len(v.Value()) > 0 && v.Value()[0] != "" {
+				return v.Value()[0]
+			}
+		}
+	}
+	return ""
 }
 
 // openBook opens the book, waiting for other cairn processes to finish with it.
