@@ -218,6 +218,64 @@ func openArchive(path string) (*os.File, error) {
 	return f, nil
 }
 
+// restoreInto checks the archive at path and rebuilds its ledger in a new
+// temporary directory under parent, then verifies the rebuilt ledger in full:
+// what cairn restore does before it renames the directory into place. On
+// error nothing is left behind; otherwise the caller renames or removes tmp.
+func restoreInto(c *cli.Context, path, parent, label string) (tmp string, rep *archive.Report, err error) {
+	f, err := openArchive(path)
+	if err != nil {
+		return "", nil, err
+	}
+	defer f.Close()
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return "", nil, err
+	}
+	tmp, err = os.MkdirTemp(parent, ".cairn-restore-*")
+	if err != nil {
+		return "", nil, err
+	}
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	store := evidence.NewFileStore(filepath.Join(tmp, "files"))
+	rb := evidence.NewRuleBook()
+	prog := newProgress(c.App.ErrWriter, label, 0)
+	rep, err = archive.Restore(f, filepath.Join(tmp, "ledger"), func(r io.Reader) (string, error) {
+		ref, err := store.AddReader(r)
+		return ref.SHA256, err
+	}, archiveOptions(rb, prog.set))
+	prog.done()
+	var ae *archive.Error
+	if errors.As(err, &ae) {
+		for _, p := range ae.Problems {
+			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+		}
+		return "", nil, &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s is damaged: %s", path, ae.Problems[0])}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if miss := missingFiles(rb, rep.Files); len(miss) > 0 {
+		for _, p := range miss {
+			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+		}
+		return "", nil, &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s", miss[0])}
+	}
+	b, err := evidence.Open(tmp, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	_, verr := b.Verify(evidence.VerifyOptions{})
+	b.Close()
+	if verr != nil {
+		return "", nil, &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: the rebuilt ledger does not verify: %w", verr)}
+	}
+	return tmp, rep, nil
+}
+
 func cmdRestore() *cli.Command {
 	return &cli.Command{
 		Name:      "restore",
@@ -249,16 +307,7 @@ succeeded; it must not exist yet, or be empty.
 			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return usageErrorf("%s: %v", dir, err)
 			}
-			f, err := openArchive(c.Args().First())
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			parent := filepath.Dir(filepath.Clean(dir))
-			if err := os.MkdirAll(parent, 0o755); err != nil {
-				return err
-			}
-			tmp, err := os.MkdirTemp(parent, ".cairn-restore-*")
+			tmp, rep, err := restoreInto(c, c.Args().First(), filepath.Dir(filepath.Clean(dir)), "restoring")
 			if err != nil {
 				return err
 			}
@@ -268,39 +317,6 @@ succeeded; it must not exist yet, or be empty.
 					os.RemoveAll(tmp)
 				}
 			}()
-			store := evidence.NewFileStore(filepath.Join(tmp, "files"))
-			rb := evidence.NewRuleBook()
-			prog := newProgress(c.App.ErrWriter, "restoring", 0)
-			rep, err := archive.Restore(f, filepath.Join(tmp, "ledger"), func(r io.Reader) (string, error) {
-				ref, err := store.AddReader(r)
-				return ref.SHA256, err
-			}, archiveOptions(rb, prog.set))
-			prog.done()
-			var ae *archive.Error
-			if errors.As(err, &ae) {
-				for _, p := range ae.Problems {
-					fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
-				}
-				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s is damaged: %s", c.Args().First(), ae.Problems[0])}
-			}
-			if err != nil {
-				return err
-			}
-			if miss := missingFiles(rb, rep.Files); len(miss) > 0 {
-				for _, p := range miss {
-					fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
-				}
-				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s", miss[0])}
-			}
-			b, err := evidence.Open(tmp, nil)
-			if err != nil {
-				return err
-			}
-			_, verr := b.Verify(evidence.VerifyOptions{})
-			b.Close()
-			if verr != nil {
-				return &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: the rebuilt ledger does not verify: %w", verr)}
-			}
 			os.Remove(dir) // an empty directory given as the target
 			if err := os.Rename(tmp, dir); err != nil {
 				return err
