@@ -126,7 +126,7 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 			cmdNote(), cmdDisclose(), cmdFinal(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
 			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(),
 			cmdExport(), cmdVerifyPack(),
-			cmdLabel(), cmdArchive(), cmdRestore(),
+			cmdLabel(), cmdArchive(), cmdRestore(), cmdMatch(),
 		},
 	}
 	return app
