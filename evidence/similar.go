@@ -220,14 +220,14 @@ func FileRoles(s *Step, sum string) []string {
 		if is(s.After) {
 			out = append(out, "edit: after")
 		}
-	case KindSketch:
-		out = append(out, "own sketch")
-	case KindInput:
-		out = append(out, "third-party input")
-	case KindFinal:
-		out = append(out, "final work")
+	case KindSketch, KindInput, KindFinal:
+		if is(s.File) {
+			out = append(out, map[string]string{KindSketch: "own sketch", KindInput: "third-party input", KindFinal: "final work"}[s.Kind])
+		}
 	case KindSimilarity:
-		out = append(out, "compared in a similarity check")
+		if has(s.In) {
+			out = append(out, "compared in a similarity check")
+		}
 	}
 	return out
 }

@@ -55,6 +55,15 @@ func TestFilesViewAndFingerprints(t *testing.T) {
 	if r := FileRoles(srs[1].Step, refs[1].SHA256); len(r) != 1 || r[0] != "rejected candidate" {
 		t.Errorf("roles in the selection: %v", r)
 	}
+	// A step that does not name the file gives it no role.
+	for _, s := range []*Step{
+		{Kind: KindFinal, File: &refs[0]}, {Kind: KindInput, File: &refs[0]}, {Kind: KindSketch, File: &refs[0]},
+		{Kind: KindSimilarity, In: refs[:1]}, {Kind: KindGenerate, Out: refs[:1]}, {Kind: KindSelect, File: &refs[0], Rejected: refs[:1]},
+	} {
+		if r := FileRoles(s, refs[1].SHA256); len(r) != 0 {
+			t.Errorf("a %s step that does not name the file gives it roles %v", s.Kind, r)
+		}
+	}
 	tb, err := b.TimeBook(v.Rules, nil)
 	if err != nil {
 		t.Fatal(err)

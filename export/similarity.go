@@ -33,7 +33,7 @@ func (d *doc) similarity(c *collected, self *Report) {
 		}
 	}
 	d.section("Similarity checks")
-	d.muted("Before publishing, the designer compared the asset's files with a set of reference images (for example a stock library, a competitor's catalogue, or images a client supplied) by perceptual fingerprint. " +
+	d.muted("These records say that the asset's files were compared, by perceptual fingerprint, with a set of reference images (for example a stock library, a competitor's catalogue, or images a client supplied), before publishing. " +
 		"cairn compares only with the reference images it was given: it does not search the web or any other collection, so a clear result means only that none of those images looked alike. " +
 		fmt.Sprintf("The distance runs from 0 (the same picture) to %d; a look-alike is a lead for a person to check, not a finding.", percept.MaxDistance))
 	d.pdf.Ln(2)
@@ -44,7 +44,11 @@ func (d *doc) similarity(c *collected, self *Report) {
 		d.pdf.CellFormat(contentW, lineH, fmt.Sprintf("#%d  similarity check, %s", sr.Rec.Seq, sr.Rec.Time.Format(dateTime)), "", 1, "L", false, 0, "")
 		var what []string
 		for _, f := range s.In {
-			what = append(what, fmt.Sprintf("%s (SHA-256 %s…)", f.Name, f.SHA256[:16]))
+			line := fmt.Sprintf("%s (SHA-256 %s…)", f.Name, f.SHA256[:16])
+			if r := rolesBefore(c, sr.Rec.Seq, f.SHA256); r != "" {
+				line += ", " + r
+			}
+			what = append(what, line)
 		}
 		d.field("Compared", strings.Join(what, "\n"))
 		against := fmt.Sprintf("%d reference images", m.Count)
@@ -78,4 +82,21 @@ func (d *doc) similarity(c *collected, self *Report) {
 		}
 		d.pdf.Ln(2)
 	}
+}
+
+// rolesBefore says what the asset's records before seq made of a file: "the
+// final work", "a third-party input", …
+func rolesBefore(c *collected, seq int64, sum string) string {
+	var out []string
+	for _, sr := range c.steps {
+		if sr.Rec.Seq >= seq || sr.Step.Kind == evidence.KindSimilarity {
+			continue
+		}
+		for _, r := range evidence.FileRoles(sr.Step, sum) {
+			if !contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return strings.Join(out, ", ")
 }
