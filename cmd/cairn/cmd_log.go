@@ -135,6 +135,9 @@ func describe(s *evidence.Step) string {
 		parts = append(parts, fmt.Sprintf("%s (%s)", safeLine(s.File.Name, 30), s.Permission))
 	case evidence.KindDisclose:
 		parts = append(parts, s.Date+" "+safeLine(s.Where, 40))
+	case evidence.KindSimilarity:
+		m := s.Similarity
+		parts = append(parts, fmt.Sprintf("%d file(s) against %d reference image(s): %s, nearest distance %d", len(s.In), m.Count, m.Result, m.Nearest))
 	}
 	if s.Tool != "" {
 		t := "tool " + safeLine(s.Tool, 20)

@@ -1,4 +1,4 @@
-// Package imgtest makes, for tests, the altered copies of a real image that
+// Package imgtest makes, for tests and the demo, the altered copies of a real image that
 // perceptual matching must still recognise: half size re-encoded as JPEG
 // quality 70, the central 90%, 10% brighter, and a line of text written over
 // it. It also finds the real test images in testdata/images.
