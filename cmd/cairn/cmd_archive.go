@@ -220,9 +220,10 @@ func openArchive(path string) (*os.File, error) {
 
 // restoreInto checks the archive at path and rebuilds its ledger in a new
 // temporary directory under parent, then verifies the rebuilt ledger in full:
-// what cairn restore does before it renames the directory into place. On
-// error nothing is left behind; otherwise the caller renames or removes tmp.
-func restoreInto(c *cli.Context, path, parent, label string) (tmp string, rep *archive.Report, err error) {
+// what cairn restore does before it renames the directory into place. Each
+// problem found is written to problems. On error nothing is left behind;
+// otherwise the caller renames or removes tmp.
+func restoreInto(c *cli.Context, path, parent, label string, problems io.Writer) (tmp string, rep *archive.Report, err error) {
 	f, err := openArchive(path)
 	if err != nil {
 		return "", nil, err
@@ -251,7 +252,7 @@ func restoreInto(c *cli.Context, path, parent, label string) (tmp string, rep *a
 	var ae *archive.Error
 	if errors.As(err, &ae) {
 		for _, p := range ae.Problems {
-			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+			fmt.Fprintf(problems, "FAIL %s\n", p)
 		}
 		return "", nil, &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s is damaged: %s", path, ae.Problems[0])}
 	}
@@ -260,7 +261,7 @@ func restoreInto(c *cli.Context, path, parent, label string) (tmp string, rep *a
 	}
 	if miss := missingFiles(rb, rep.Files); len(miss) > 0 {
 		for _, p := range miss {
-			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+			fmt.Fprintf(problems, "FAIL %s\n", p)
 		}
 		return "", nil, &exitError{exitVerify, fmt.Errorf("restore FAILED, nothing was written: %s", miss[0])}
 	}
@@ -307,7 +308,7 @@ succeeded; it must not exist yet, or be empty.
 			} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 				return usageErrorf("%s: %v", dir, err)
 			}
-			tmp, rep, err := restoreInto(c, c.Args().First(), filepath.Dir(filepath.Clean(dir)), "restoring")
+			tmp, rep, err := restoreInto(c, c.Args().First(), filepath.Dir(filepath.Clean(dir)), "restoring", c.App.Writer)
 			if err != nil {
 				return err
 			}

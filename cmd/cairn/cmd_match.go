@@ -498,7 +498,8 @@ func describeRecord(rb *evidence.RuleBook, sr evidence.StepRecord, sum string, t
 // searchArchive checks and restores an archive into a temporary folder, as
 // cairn restore does, and searches the restored ledger.
 func (s *searcher) searchArchive(path string) error {
-	tmp, _, err := restoreInto(s.c, path, os.TempDir(), "checking and restoring "+path)
+	// Its problems go to standard error: standard output is the result (--json).
+	tmp, _, err := restoreInto(s.c, path, os.TempDir(), "checking and restoring "+path, s.c.App.ErrWriter)
 	if isVerify(err) {
 		s.fail(matchSource{Kind: "archive", Path: path}, err)
 		return nil
