@@ -21,33 +21,10 @@ import (
 // as a fresh process on a ledger of 100,000 records, beside a `git commit` of a
 // one-line change on the same machine (the ceiling a designer already accepts).
 func BenchmarkPromptFreshProcess100k(b *testing.B) {
-	bin, err := buildCairn()
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "CAIRN_DIR=", "CAIRN_KEY=")
-	run := func(args ...string) {
-		cmd := exec.Command(bin, args...)
-		cmd.Dir, cmd.Env = dir, env
-		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("cairn %v: %v\n%s", args, err, out)
-		}
-	}
-	run("init", "--name", "Bench")
-	run("asset", "new", "poster")
+	run, id, book := benchLedger(b)
 	run("use", "poster")
 
 	// Fill the ledger to 100,000 records with the bulk path.
-	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	id, err := evidence.LoadIdentity(filepath.Join(dir, "config", "cairn", "identity.json"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	book, err := evidence.Open(filepath.Join(dir, ".cairn"), &evidence.OpenOptions{Bulk: true})
-	if err != nil {
-		b.Fatal(err)
-	}
 	const total = 100_000
 	steps := make([]*evidence.Step, 0, total)
 	for i := book.Ledger.Size(); i < total; i++ {
@@ -75,6 +52,37 @@ func BenchmarkPromptFreshProcess100k(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*9/10].Microseconds())/1000, "ms/prompt(p90)")
 	b.ReportMetric(gitMs, "ms/git-commit(ceiling)")
 	b.ReportMetric(med/gitMs, "x-git")
+}
+
+// benchLedger makes a ledger with an asset "poster" in a temporary folder,
+// and returns a way to run cairn there as a fresh process (its output is
+// returned), the identity, and the book open for bulk appends.
+func benchLedger(b *testing.B) (run func(args ...string) []byte, id *evidence.Identity, book *evidence.Book) {
+	bin, err := buildCairn()
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "CAIRN_DIR=", "CAIRN_KEY=")
+	run = func(args ...string) []byte {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.Fatalf("cairn %v: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	run("init", "--name", "Bench")
+	run("asset", "new", "poster")
+	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
+	if id, err = evidence.LoadIdentity(filepath.Join(dir, "config", "cairn", "identity.json"), nil); err != nil {
+		b.Fatal(err)
+	}
+	if book, err = evidence.Open(filepath.Join(dir, ".cairn"), &evidence.OpenOptions{Bulk: true}); err != nil {
+		b.Fatal(err)
+	}
+	return run, id, book
 }
 
 // gitCommitMs is the median time of `git commit -qam` of a one-line change, as a
@@ -115,32 +123,8 @@ func gitCommitMs(b *testing.B, n int) float64 {
 // fingerprint index of the 100,000 images is written directly; the images
 // themselves would take gigabytes, and match reads only the candidates'.
 func BenchmarkMatch100k(b *testing.B) {
-	bin, err := buildCairn()
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	env := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "CAIRN_DIR=", "CAIRN_KEY=")
-	run := func(args ...string) []byte {
-		cmd := exec.Command(bin, args...)
-		cmd.Dir, cmd.Env = dir, env
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.Fatalf("cairn %v: %v\n%s", args, err, out)
-		}
-		return out
-	}
-	run("init", "--name", "Bench")
-	run("asset", "new", "poster")
-	os.Setenv("XDG_CONFIG_HOME", filepath.Join(dir, "config"))
-	id, err := evidence.LoadIdentity(filepath.Join(dir, "config", "cairn", "identity.json"), nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	book, err := evidence.Open(filepath.Join(dir, ".cairn"), &evidence.OpenOptions{Bulk: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	run, id, book := benchLedger(b)
+	dir := filepath.Dir(book.Dir)
 	tiger, err := imgtest.Read("tiger.png")
 	if err != nil {
 		b.Fatal(err)
