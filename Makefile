@@ -81,7 +81,7 @@ fuzz:
 
 ## bench: the figures the issues ask for, each beside this machine's ceiling.
 bench: build
-	$(GO) test -run='^$$' -bench=. -count=1 -timeout=30m ./ledger/ ./export/... ./cmd/cairn/ | tee bench.out
+	$(GO) test -run='^$$' -bench=. -count=1 -timeout=30m ./ledger/ ./export/... ./evidence/percept/ ./cmd/cairn/ | tee bench.out
 	@echo; echo "== summary =="; grep -E '^Benchmark' bench.out
 
 clean:

@@ -34,6 +34,9 @@ type Account struct {
 	UnknownFiles    int   `json:"files_unknown_origin"`      // files whose making cairn cannot tell
 	Notes           int   `json:"notes"`
 	Finals          int   `json:"finals"`
+	// SimilarityChecks compared the work with reference images after it was
+	// made; they are not steps of its making, so no other count includes them.
+	SimilarityChecks int `json:"similarity_checks"`
 
 	HumanSteps   int `json:"steps_human"`
 	AISteps      int `json:"steps_ai"`
@@ -99,6 +102,10 @@ func (h *History) Account() *Account {
 
 func (a *Account) count(sr StepRecord) {
 	s := sr.Step
+	if s.Kind == KindSimilarity {
+		a.SimilarityChecks++
+		return
+	}
 	a.Steps++
 	switch s.By {
 	case ActorHuman:

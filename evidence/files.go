@@ -142,6 +142,7 @@ func (s *FileStore) AddReader(r io.Reader) (FileRef, error) {
 		return FileRef{}, err
 	}
 	syncDir(filepath.Dir(dst))
+	s.fingerprint(ref.SHA256) // the index of look-alikes (similar.go); never fails the store
 	return ref, nil
 }
 

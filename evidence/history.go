@@ -204,7 +204,7 @@ func (h *History) InFinal(seq int64) bool { return h.lineage[seq] }
 func (h *History) FileInFinal(sha string) bool { return h.files[sha] }
 
 // SourceType is the IPTC digital source type of what one step brought into the
-// work (FORMAT.md §5.6): "" when the step brings in no content, or when cairn
+// work (FORMAT.md §5.7): "" when the step brings in no content, or when cairn
 // does not know what made it. A source type the file's own metadata states (C2PA
 // or XMP, captured on import) is kept when it says as much AI as the step's actor
 // would, or more: metadata can reveal AI, never hide it.

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/x509"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/cairn-ledger/cairn/ledger"
@@ -63,10 +64,12 @@ func (k *KeyState) MaySignCheckpoint(size int64) bool {
 // ID is the key's short fingerprint (ledger.KeyID).
 func (k *KeyState) ID() string { return ledger.KeyID(k.Key) }
 
-// A FileUse is a stored file a step names, and the first record that names it.
+// A FileUse is a stored file a step names, the first record that names it,
+// and the assets whose records name it.
 type FileUse struct {
-	Ref FileRef
-	Seq int64
+	Ref    FileRef
+	Seq    int64
+	Assets []string
 }
 
 // NewRuleBook returns a book that has seen no record. earlier reads a record
@@ -91,6 +94,10 @@ func (rb *RuleBook) Apply(r *ledger.Record) (*Step, error) {
 		return nil, err
 	}
 	if err := rb.ruleOnRetraction(r, s); err != nil {
+		return nil, err
+	}
+	// Before ruleOnFiles, which counts this record's files as named.
+	if err := rb.ruleOnSimilarity(r, s); err != nil {
 		return nil, err
 	}
 	if err := rb.ruleOnFiles(r, s); err != nil {
@@ -176,19 +183,24 @@ func (rb *RuleBook) ruleOnAsset(r *ledger.Record, s *Step) error {
 	return nil
 }
 
-// ruleOnFiles keeps the first record naming each stored file, and refuses a
-// step that gives a file another size than an earlier one did: one SHA-256 is
-// one file, and its size is checked once, against the first.
+// ruleOnFiles keeps the first record naming each stored file and the assets
+// whose records name it, and refuses a step that gives a file another size than
+// an earlier one did: one SHA-256 is one file, and its size is checked once,
+// against the first.
 func (rb *RuleBook) ruleOnFiles(r *ledger.Record, s *Step) error {
 	for _, f := range s.AllFiles() {
 		i, ok := rb.files[f.SHA256]
 		if !ok {
-			rb.files[f.SHA256] = len(rb.uses)
-			rb.uses = append(rb.uses, FileUse{f, r.Seq})
-			continue
+			i = len(rb.uses)
+			rb.files[f.SHA256] = i
+			rb.uses = append(rb.uses, FileUse{Ref: f, Seq: r.Seq})
 		}
-		if u := rb.uses[i]; u.Ref.Size != f.Size {
+		u := &rb.uses[i]
+		if u.Ref.Size != f.Size {
 			return fmt.Errorf("names file %s with %d bytes; record %d named it with %d", f.Short(), f.Size, u.Seq, u.Ref.Size)
+		}
+		if s.Asset != "" && !slices.Contains(u.Assets, s.Asset) {
+			u.Assets = append(u.Assets, s.Asset)
 		}
 	}
 	return nil

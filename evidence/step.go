@@ -43,6 +43,9 @@ const (
 	// KindRetract records that an earlier record was made in error. The
 	// record stays (nothing is rewritten); no count includes it.
 	KindRetract = "retract"
+	// KindSimilarity records a comparison of an asset's files with a set of
+	// reference images (cairn match --against DIR --record).
+	KindSimilarity = "similarity-check"
 )
 
 // StepKinds lists the kinds a person or a script may record, in the order a
@@ -142,6 +145,9 @@ type Step struct {
 	// Captured holds values read from a file's embedded metadata or a chat export:
 	// what the tool wrote down, not what the designer typed.
 	Captured *Captured `json:"captured,omitempty"`
+
+	// Similarity is what a similarity check found (kind similarity-check).
+	Similarity *Similarity `json:"similarity,omitempty"`
 }
 
 // RecordRef names a ledger record by its sequence number and, so that the

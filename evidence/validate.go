@@ -49,6 +49,8 @@ var kindSpecs = map[string]kindSpec{
 	KindDisclose: {by: humanOnly, required: []string{"date"}, optional: []string{"where"}},
 	KindFinal:    {by: humanOnly, required: []string{"file"}, optional: []string{"note", "captured"}},
 	KindRetract:  {by: humanOnly, required: []string{"retracts", "why"}},
+	// A similarity check: the asset's files compared (in) and what was found.
+	KindSimilarity: {by: humanOnly, required: []string{"in", "similarity"}, optional: []string{"source", "note"}},
 }
 
 // requiredHint is what to tell a person who left out a required field.
@@ -293,6 +295,8 @@ func (s *Step) checkKind() error {
 		}
 	case KindSelect:
 		return s.checkSelection()
+	case KindSimilarity:
+		return s.checkSimilarity()
 	case KindDisclose:
 		if _, err := time.Parse("2006-01-02", s.Date); err != nil {
 			return inputErrorf("--date %q is not a date; write YYYY-MM-DD", s.Date)

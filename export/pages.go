@@ -39,6 +39,7 @@ func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, s
 	d.human(c, acc)
 	d.timeline(c, acc.History())
 	d.inputs(c, acc)
+	d.similarity(c, self)
 	d.integrity(c, bd, cp, self)
 	return d.output()
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +136,34 @@ var verifierScenarios = []struct {
 	{"a step before its asset", 5, func(t *testing.T, s *scenario) {
 		s.raw(t, s.bob, `{"v":1,"kind":"note","asset":"later","by":"human","text":"x"}`)
 	}},
+	{"a similarity check of the asset's own input", -1, func(t *testing.T, s *scenario) {
+		f := s.input(t, "poster", "the poster's texture") // 5
+		s.record(t, s.ada, similarityCheck("poster", f))  // 6
+	}},
+	{"a similarity check of a file the asset never recorded", 5, func(t *testing.T, s *scenario) {
+		f, err := s.book.Files.AddReader(bytes.NewReader([]byte("a file no step of the asset names")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.record(t, s.ada, similarityCheck("poster", f)) // 5
+	}},
+}
+
+// input records a stored file as an input of asset, and returns it.
+func (s *scenario) input(t *testing.T, asset, content string) evidence.FileRef {
+	t.Helper()
+	f, err := s.book.Files.AddReader(bytes.NewReader([]byte(content)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Name = "texture.txt"
+	s.record(t, s.ada, &evidence.Step{Kind: evidence.KindInput, Asset: asset, File: &f, Permission: "own"})
+	return f
+}
+
+func similarityCheck(asset string, f evidence.FileRef) *evidence.Step {
+	return &evidence.Step{Kind: evidence.KindSimilarity, Asset: asset, In: []evidence.FileRef{f}, Similarity: &evidence.Similarity{
+		Method: "cairn-percept/1", Set: strings.Repeat("c", 64), Count: 2, Threshold: 24, Nearest: 40, Result: evidence.SimilarityClear}}
 }
 
 // firstBad reads the record number from a problem such as "record 5: ...".

@@ -60,6 +60,10 @@ type Report struct {
 	// timestamp or a checked cosignature fixes for it.
 	Attested []AttestedCheckpoint `json:"checkpoints,omitempty"`
 	Times    []RecordTime         `json:"times,omitempty"`
+
+	// Embedded are the embedded stored files, once verified, with their data
+	// if VerifyOptions.KeepFiles asked for it (cairn match reads them).
+	Embedded []pdfsign.Attachment `json:"-"`
 }
 
 // An AttestedCheckpoint is a checkpoint of the bundle with its checked
@@ -148,6 +152,11 @@ type VerifyOptions struct {
 	// proven to extend it (the same checkpoint, or an earlier one of the pack
 	// with the same size and root, whose consistency proof was checked).
 	Since []byte
+	// KeepFiles returns the embedded stored files with their data in
+	// Report.Embedded (cairn match compares their images). Without it only
+	// their sizes and hashes are kept: a small pack can inflate to files far
+	// larger than itself.
+	KeepFiles bool
 }
 
 // OK reports whether every check passed.
@@ -215,9 +224,11 @@ func (r *Report) err() error {
 func verifyPack(rep *Report, pdf []byte, opts VerifyOptions) {
 	// 1. The PDF signature. Without it nothing else in the file can be trusted,
 	// but the checks below still run so that the report says what else is wrong.
-	// Only the bundle is needed in memory; stored files are checked by the
-	// hash pdfsign takes as it decodes them.
-	sig, err := pdfsign.VerifyWith(pdf, pdfsign.VerifyOptions{Keep: func(name string) bool { return name == BundleName }})
+	// Only the bundle is needed in memory, unless the caller asks for the
+	// files; stored files are checked by the hash pdfsign takes as it decodes
+	// them.
+	keep := func(name string) bool { return opts.KeepFiles || name == BundleName }
+	sig, err := pdfsign.VerifyWith(pdf, pdfsign.VerifyOptions{Keep: keep})
 	switch {
 	case err == nil:
 		rep.pass("pdf signature", "valid ECDSA signature (%s) over the whole file (%d bytes)", sig.SubFilter, len(pdf))
@@ -422,7 +433,7 @@ func verifyFiles(rep *Report, steps []evidence.StepRecord, files []pdfsign.Attac
 		}
 	}
 	if filesOK {
-		rep.Files = len(files)
+		rep.Files, rep.Embedded = len(files), files
 		if len(files) == 0 {
 			rep.pass("files", "none embedded (%d referenced by hash; export with --with-files to embed them)", len(refs))
 		} else {

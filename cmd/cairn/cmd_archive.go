@@ -263,7 +263,7 @@ succeeded; it must not exist yet, or be empty.
 				}
 				tmpDir.Release()
 			}()
-			rep, err := rebuild(c, c.Args().First(), tmp, "restore")
+			rep, err := rebuild(c, c.Args().First(), tmp, "restore FAILED, nothing was written", c.App.Writer)
 			if err != nil {
 				return err
 			}
@@ -280,10 +280,11 @@ succeeded; it must not exist yet, or be empty.
 }
 
 // rebuild checks the archive at path as cairn verify --archive does and
-// rebuilds its ledger into the empty directory dir, then verifies that. verb
-// names the command in errors ("restore", "export"): nothing is left in dir
-// that the caller should keep if it fails.
-func rebuild(c *cli.Context, path, dir, verb string) (*archive.Report, error) {
+// rebuilds its ledger into the empty directory dir, then verifies that. Each
+// problem found is written to problems, and the error begins with failed
+// ("restore FAILED, nothing was written"): nothing is left in dir that the
+// caller should keep if it fails.
+func rebuild(c *cli.Context, path, dir, failed string, problems io.Writer) (*archive.Report, error) {
 	f, err := openArchive(path)
 	if err != nil {
 		return nil, err
@@ -300,18 +301,18 @@ func rebuild(c *cli.Context, path, dir, verb string) (*archive.Report, error) {
 	var ae *archive.Error
 	if errors.As(err, &ae) {
 		for _, p := range ae.Problems {
-			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+			fmt.Fprintf(problems, "FAIL %s\n", p)
 		}
-		return nil, &exitError{exitVerify, fmt.Errorf("%s FAILED, nothing was written: %s is damaged: %s", verb, path, ae.Problems[0])}
+		return nil, &exitError{exitVerify, fmt.Errorf("%s: %s is damaged: %s", failed, path, ae.Problems[0])}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if miss := missingFiles(rb, rep.Files); len(miss) > 0 {
 		for _, p := range miss {
-			fmt.Fprintf(c.App.Writer, "FAIL %s\n", p)
+			fmt.Fprintf(problems, "FAIL %s\n", p)
 		}
-		return nil, &exitError{exitVerify, fmt.Errorf("%s FAILED, nothing was written: %s", verb, miss[0])}
+		return nil, &exitError{exitVerify, fmt.Errorf("%s: %s", failed, miss[0])}
 	}
 	b, err := evidence.Open(dir, nil)
 	if err != nil {
@@ -320,7 +321,25 @@ func rebuild(c *cli.Context, path, dir, verb string) (*archive.Report, error) {
 	_, verr := b.Verify(evidence.VerifyOptions{})
 	b.Close()
 	if verr != nil {
-		return nil, &exitError{exitVerify, fmt.Errorf("%s FAILED, nothing was written: the rebuilt ledger does not verify: %w", verb, verr)}
+		return nil, &exitError{exitVerify, fmt.Errorf("%s: the rebuilt ledger does not verify: %w", failed, verr)}
 	}
 	return rep, nil
+}
+
+// rebuildTemp checks an archive and rebuilds its ledger, as rebuild does, in a
+// private temporary directory, for commands that read an archive a designer
+// handed over without restoring it (export --archive, match --archive).
+// cleanup removes it.
+func rebuildTemp(c *cli.Context, path, failed string, problems io.Writer) (dir string, cleanup func(), err error) {
+	tmp, err := os.MkdirTemp("", "cairn-archive-*")
+	if err != nil {
+		return "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	dir = filepath.Join(tmp, evidence.DirName)
+	if _, err := rebuild(c, path, dir, failed, problems); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return dir, cleanup, nil
 }

@@ -137,14 +137,8 @@ func openArchiveToExport(c *cli.Context, path string) (*evidence.Identity, *evid
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	tmp, err := os.MkdirTemp("", "cairn-export-archive-*")
+	dir, cleanup, err := rebuildTemp(c, path, "export FAILED, nothing was written", c.App.Writer)
 	if err != nil {
-		return nil, nil, nil, err
-	}
-	cleanup := func() { os.RemoveAll(tmp) }
-	dir := filepath.Join(tmp, evidence.DirName)
-	if _, err := rebuild(c, path, dir, "export"); err != nil {
-		cleanup()
 		return nil, nil, nil, err
 	}
 	b, err := evidence.Open(dir, &evidence.OpenOptions{ReadOnly: true})

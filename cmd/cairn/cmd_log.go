@@ -354,6 +354,9 @@ func describe(s *evidence.Step) string {
 		parts = append(parts, safeLine(s.File.Name, 40)+" (origin unknown)")
 	case evidence.KindRetract:
 		parts = append(parts, fmt.Sprintf("retracts #%d: %s", s.Retracts.Seq, strconv.Quote(safeLine(s.Why, 50))))
+	case evidence.KindSimilarity:
+		m := s.Similarity
+		parts = append(parts, fmt.Sprintf("%d file(s) against %d reference image(s): %s, nearest distance %d", len(s.In), m.Count, m.Result, m.Nearest))
 	}
 	if s.Tool != "" {
 		t := "tool " + safeLine(s.Tool, 20)

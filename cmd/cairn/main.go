@@ -130,7 +130,7 @@ found a problem, 2 usage or input error (nothing was written), 3 other failure.`
 			cmdNote(), cmdDisclose(), cmdFinal(), cmdRetract(), cmdBatch(), cmdImport(), cmdImportChat(), cmdWatch(),
 			cmdLog(), cmdShow(), cmdVerify(), cmdCheckpoint(), cmdTimestamp(), cmdConfig(), cmdWitness(), cmdPublish(),
 			cmdExport(), cmdVerifyPack(), cmdStudio(),
-			cmdLabel(), cmdArchive(), cmdRestore(),
+			cmdLabel(), cmdArchive(), cmdRestore(), cmdMatch(),
 		},
 	}
 	return app

@@ -22,6 +22,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/evidence/percept"
+	"github.com/cairn-ledger/cairn/internal/imgtest"
 	"github.com/cairn-ledger/cairn/internal/testtsa"
 	"github.com/cairn-ledger/cairn/ledger"
 )
@@ -286,6 +288,45 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			d, err := time.ParseDuration(args[0])
 			ts.Check(err)
 			time.Sleep(d)
+		},
+		// img NAME DST: copy a real test image (testdata/images, SOURCES.md).
+		// img NAME VARIANT DST: write an altered copy of it (imgtest.Variants:
+		// half-jpeg70, crop90, bright10, caption).
+		"img": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) != 2 && len(args) != 3 {
+				ts.Fatalf("usage: img NAME [VARIANT] DST")
+			}
+			data, err := imgtest.Read(args[0])
+			ts.Check(err)
+			if len(args) == 3 {
+				img, err := imgtest.Decode(data)
+				ts.Check(err)
+				data, err = imgtest.Make(img, args[1])
+				ts.Check(err)
+			}
+			ts.Check(os.WriteFile(ts.MkAbs(args[len(args)-1]), data, 0o644))
+		},
+		// hugepng FILE W H: a PNG that claims W×H pixels (and holds almost none).
+		"hugepng": func(ts *testscript.TestScript, neg bool, args []string) {
+			w, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			h, err := strconv.Atoi(args[2])
+			ts.Check(err)
+			ts.Check(os.WriteFile(ts.MkAbs(args[0]), imgtest.HugePNG(uint32(w), uint32(h)), 0o644))
+		},
+		// fakefp FILE OTHER: make the ledger's fingerprint index say that the
+		// stored FILE looks like OTHER (a wrong index, for tests).
+		"fakefp": func(ts *testscript.TestScript, neg bool, args []string) {
+			sum := sha256.Sum256([]byte(ts.ReadFile(args[0])))
+			r := percept.ReadFile(ts.MkAbs(args[1]))
+			ts.Check(r.Err)
+			ts.Check(percept.AppendRecord(ts.MkAbs(filepath.Join(".cairn", "files", ".fingerprints")), sum, 0, r.FP))
+		},
+		// truncate FILE N: keep the first N bytes of FILE.
+		"truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+			n, err := strconv.Atoi(args[1])
+			ts.Check(err)
+			ts.Check(os.Truncate(ts.MkAbs(args[0]), int64(n)))
 		},
 		// mkbytes FILE HEX...: write raw bytes, for invalid UTF-8.
 		"mkbytes": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cairn-ledger/cairn/internal/imgtest"
 )
 
 func main() {
@@ -118,6 +120,13 @@ func main() {
 		run(abs, "", "export", "fox-poster", "--c2pa", "c2pa")
 		p, _ := filepath.Abs("fox-poster-evidence.pdf")
 		fmt.Printf("\nThe evidence pack is at %s\n", p)
+	}
+	if hasCommand(abs, "match") {
+		say("A copy of the poster turns up online, half the size and re-compressed: which of our works is it, and since when?")
+		copyOnline, err := imgtest.Make(final(), "half-jpeg70")
+		check(err)
+		check(os.WriteFile("found-online.jpg", copyOnline, 0o644))
+		run(abs, "", "match", "found-online.jpg", "--limit", "2")
 	}
 	fmt.Printf("The demo ledger is in %s (delete it when done).\n", dir)
 }
