@@ -29,9 +29,13 @@ type Trust struct {
 	Witnesses []Anchor // cosignature verifier keys (C2SP tlog-cosignature)
 	Keys      []Anchor // pinned checkpoint verifier keys of ledgers (cairn id --vkey)
 	Studios   []Anchor // checkpoint verifier keys of studio logs (cairn witness id --log)
+	// CA are the roots of the CAs whose certificates may sign a pack for a
+	// firm (export --sign-with). They come only from the verifier: the flag or
+	// the verifier's own settings, never a ledger's folder.
+	CA *Roots
 }
 
-// Roots are trusted TSA root certificates.
+// Roots are trusted root certificates (of TSAs, or of CAs).
 type Roots struct {
 	Pool   *x509.CertPool
 	Certs  []*x509.Certificate
@@ -61,7 +65,12 @@ type UserConfig struct {
 	Witnesses []string `json:"witnesses,omitempty"`
 	Keys      []string `json:"keys,omitempty"`
 	Studios   []string `json:"studios,omitempty"`
+	CARoots   string   `json:"ca_roots,omitempty"` // PEM file, relative to the config directory
 }
+
+// CARootsFile is where cairn config --user keeps the CA roots the verifier
+// trusts for firm-signed packs.
+const CARootsFile = "ca-roots.pem"
 
 // UserConfigDir is where the verifier's own settings live.
 func UserConfigDir() (string, error) {
@@ -117,8 +126,17 @@ func WriteUserConfig(c *UserConfig) error {
 	return WriteFileDurable(p, append(data, '\n'), 0o644)
 }
 
-// SetUserTSARoots copies a PEM file of roots into the settings directory.
+// SetUserTSARoots copies a PEM file of TSA roots into the settings directory.
 func SetUserTSARoots(c *UserConfig, path string) error {
+	return copyUserRoots(path, TSARootsFile, &c.TSARoots)
+}
+
+// SetUserCARoots copies a PEM file of CA roots into the settings directory.
+func SetUserCARoots(c *UserConfig, path string) error {
+	return copyUserRoots(path, CARootsFile, &c.CARoots)
+}
+
+func copyUserRoots(path, name string, setting *string) error {
 	data, err := ReadRoots(path) // checked and bounded, read once
 	if err != nil {
 		return err
@@ -130,10 +148,10 @@ func SetUserTSARoots(c *UserConfig, path string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	if err := WriteFileDurable(filepath.Join(dir, TSARootsFile), data, 0o644); err != nil {
+	if err := WriteFileDurable(filepath.Join(dir, name), data, 0o644); err != nil {
 		return err
 	}
-	c.TSARoots = TSARootsFile
+	*setting = name
 	return nil
 }
 
@@ -143,12 +161,14 @@ type TrustFlags struct {
 	Witnesses []string // cosignature verifier keys
 	Keys      []string // checkpoint verifier keys to pin
 	Studios   []string // studio log verifier keys
+	CARoots   string   // a PEM file
 }
 
 // LoadTrust assembles the verifier's anchors: the flags first, then the
 // verifier's own settings, and last the settings of the ledger in ledgerDir
 // (empty: none), which are marked as not independent. TSA roots come from the
-// first of these that names any; witness and ledger keys from all of them.
+// first of these that names any; CA roots from the flags or the verifier's
+// settings only; witness and ledger keys from all of them.
 func LoadTrust(flags TrustFlags, ledgerDir string) (*Trust, error) {
 	t := &Trust{}
 	user, err := ReadUserConfig()
@@ -171,6 +191,16 @@ func LoadTrust(flags TrustFlags, ledgerDir string) (*Trust, error) {
 	case ledgerCfg != nil && ledgerCfg.TSA != nil && ledgerCfg.TSA.Roots != "":
 		p := absUnder(ledgerDir, ledgerCfg.TSA.Roots)
 		t.TSA, err = loadRoots(p, Anchor{Source: "the ledger's folder (" + p + ")"})
+	}
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case flags.CARoots != "":
+		t.CA, err = loadRoots(flags.CARoots, Anchor{Source: "--ca-roots " + flags.CARoots, Independent: true})
+	case user.CARoots != "":
+		p := absUnder(userDir, user.CARoots)
+		t.CA, err = loadRoots(p, Anchor{Source: "your settings (" + p + ")", Independent: true})
 	}
 	if err != nil {
 		return nil, err

@@ -417,6 +417,11 @@ type collected struct {
 	// anchor is a checkpoint an author signed.
 	custodian     bool
 	custodianName string
+	// caSigner is the CA-issued certificate that signs the PDF instead of
+	// the exporter's own key (export --sign-with), or nil.
+	caSigner *x509.Certificate
+	// sigTSA is the URL of the service that timestamps the PDF signature, or "".
+	sigTSA string
 
 	rules   *evidence.RuleBook
 	keyRecs map[int64]evidence.StepRecord // every identity and rotation record, by seq

@@ -24,6 +24,7 @@ import (
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
 	"github.com/cairn-ledger/cairn/ledger"
+	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
 
 // Options controls Export.
@@ -38,6 +39,22 @@ type Options struct {
 	// the pages are drawn and signed, so that the caller can release the
 	// ledger's lock: an export must not keep the designer waiting.
 	DoneReading func()
+	// TSA, if set, timestamps the PDF signature (FORMAT.md §7.1). If no
+	// token can be had, Export fails (a *TSAError) and writes nothing.
+	TSA *TSAOptions
+	// SignWith, if set, signs the PDF with a certificate a CA issued instead
+	// of the exporter's own P-256 key. The exporter's identity may then be
+	// nil: the signer is a custodian known by the certificate alone.
+	SignWith *CertSigner
+}
+
+// A Pack is a signed evidence pack and what was learnt making it.
+type Pack struct {
+	PDF []byte
+	// Timestamp is the signature timestamp (Options.TSA), or nil. Checked
+	// reports that its TSA chains to TSAOptions.Roots.
+	Timestamp *rfc3161.Token
+	Checked   bool
 }
 
 // Export returns the signed evidence pack of asset, signed by id. It anchors the
@@ -48,20 +65,48 @@ type Options struct {
 // Given the same clock reading, exporting the same state twice gives the same
 // bytes except for the signature value inside /Contents (ECDSA is randomised).
 func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options) ([]byte, error) {
+	p, err := ExportPack(b, id, asset, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.PDF, nil
+}
+
+// ExportPack is Export, with what it learnt: the signature timestamp.
+func ExportPack(b *evidence.Book, id *evidence.Identity, asset string, opts Options) (*Pack, error) {
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now
 	}
 	t := now().UTC().Truncate(time.Second)
-	c, err := collect(b, asset, id.Public())
+	signer, err := pdfSigner(id, opts.SignWith, t)
 	if err != nil {
 		return nil, err
+	}
+	var key ed25519.PublicKey // nil: a custodian known by a CA-issued certificate alone
+	if id != nil {
+		key = id.Public()
+	}
+	c, err := collect(b, asset, key)
+	if err != nil {
+		return nil, err
+	}
+	if opts.SignWith != nil {
+		c.caSigner = opts.SignWith.Chain[0]
+	}
+	if opts.TSA != nil {
+		c.sigTSA = opts.TSA.URL // a pack is written only with the token
 	}
 	var cp *ledger.Checkpoint
 	if c.custodian {
 		// A custodian writes nothing to the ledger: the pack is anchored to a
 		// checkpoint an author signed and the ledger stored.
-		c.custodianName = id.Name
+		if id != nil {
+			c.custodianName = id.Name
+		}
+		if c.caSigner != nil {
+			c.custodianName = c.caSigner.Subject.CommonName
+		}
 		cp, err = storedAnchor(b, c)
 	} else {
 		cp, err = anchor(b, id.Key, c.rules)
@@ -78,7 +123,7 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	// verify-pack would, with the exporter's trust: their own settings, and the
 	// ledger's (reported as not independent). A pack that would not verify is
 	// not written.
-	self, err := selfCheck(b, bd, id.Cert)
+	self, err := selfCheck(b, bd, signer.Chain)
 	if err != nil {
 		return nil, err
 	}
@@ -115,14 +160,33 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 			})
 		}
 	}
-	name, _ := safeText(faceRegular, id.Name, false)
-	return pdfsign.Sign(body, files, pdfsign.Signer{
-		Key:    id.PDFKey,
-		Chain:  []*x509.Certificate{id.Cert},
-		Name:   name,
-		Reason: "cairn evidence pack for asset " + asset,
-		Time:   t,
-	})
+	signer.Name, _ = safeText(faceRegular, signer.Name, false)
+	signer.Reason = "cairn evidence pack for asset " + asset
+	var stamp *stamper
+	if opts.TSA != nil {
+		stamp = opts.TSA.stamper()
+		signer.Timestamp = stamp.stamp
+	}
+	pdf, err := pdfsign.Sign(body, files, signer)
+	if stamp != nil {
+		stamp.cancel()
+	}
+	if err != nil {
+		if stamp != nil && stamp.err != nil {
+			return nil, &TSAError{URL: opts.TSA.URL, Err: stamp.err}
+		}
+		return nil, err
+	}
+	p := &Pack{PDF: pdf}
+	if stamp != nil {
+		// The signature covers the records: a token earlier than the newest
+		// of them says the pack existed before what it holds, which is false.
+		if err := checkSignatureTime(stamp.last.Latest(), c.latest()); err != nil {
+			return nil, &TSAError{URL: opts.TSA.URL, Err: fmt.Errorf("%v (is this computer's clock ahead of the TSA's?)", err)}
+		}
+		p.Timestamp, p.Checked = stamp.last, opts.TSA.Roots != nil
+	}
+	return p, nil
 }
 
 // Anchor returns the checkpoint a pack is anchored to: the checkpoint stored for
@@ -218,14 +282,15 @@ func isAttested(b *evidence.Book, size int64) (bool, error) {
 }
 
 // selfCheck verifies the bundle as verify-pack will, with the book's configured
-// TSA roots and witness keys, and returns the report.
-func selfCheck(b *evidence.Book, bd *Bundle, cert *x509.Certificate) (*Report, error) {
+// TSA roots and witness keys, and returns the report. chain is the PDF
+// signer's certificate and its issuers.
+func selfCheck(b *evidence.Book, bd *Bundle, chain []*x509.Certificate) (*Report, error) {
 	trust, err := evidence.LoadTrust(evidence.TrustFlags{}, b.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("the exporter's trust settings: %w", err)
 	}
-	rep := &Report{}
-	verifyBundle(rep, bd.Encode(), cert, nil, VerifyOptions{Trust: trust})
+	rep := &Report{pdfCerts: chain}
+	verifyBundle(rep, bd.Encode(), chain[0], nil, VerifyOptions{Trust: trust})
 	if err := rep.err(); err != nil {
 		return nil, fmt.Errorf("the pack would not verify (run cairn verify): %w", err)
 	}

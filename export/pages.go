@@ -112,14 +112,16 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 	}
 	d.field("Period covered", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), plural(acc.Steps, "step")))
 	d.field("Exported", d.exported.Format(dateTime)+" (by the exporter's clock; each record keeps its own time)")
-	if c.custodian {
+	if c.caSigner != nil {
+		d.field("Exported and signed by", caExporterLine(c))
+	} else if c.custodian {
 		d.field("Exported and signed by", fmt.Sprintf("%s (key %s), custodian: the PDF is signed by them, who are not an author; the records are signed by their authors and the checkpoint below by an author's key", orNone(c.custodianName, "unnamed"), ledger.KeyID(c.signer)))
 	} else {
 		d.field("Exported and signed by", c.authorLine(c.signer))
 	}
 	d.fieldStyle("Anchored to checkpoint", fmt.Sprintf("%s\nsize %d records\nroot %s", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
 	label, text := coverTime(c, self)
-	d.field(label, text)
+	d.field(label, text+signatureTimestampNote(c))
 	p.Ln(3)
 
 	if f := finalFile(c); f != nil {
@@ -189,6 +191,9 @@ func coverTime(c *collected, self *Report) (label, text string) {
 	n := len(c.steps)
 	if covered == 0 {
 		text = "No RFC 3161 timestamp covers these records yet: their times come from the author's computer clock."
+		if c.sigTSA != "" {
+			text = "No RFC 3161 timestamp of a checkpoint covers these records: their times come from the author's computer clock, bounded only by the PDF's signature timestamp."
+		}
 		if !witnessed.WitnessTime.IsZero() {
 			text += fmt.Sprintf(" Witness %s saw all of them no later than %s.", witnessed.Witness, witnessed.WitnessTime.Format(dateTime))
 		}
@@ -562,7 +567,7 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *R
 	if len(c.rots) > 0 {
 		d.muted("A key rotation record is signed by the old key and introduces the new key with its certificate. From that record on, the old key is retired: records it signs later are invalid.")
 	}
-	d.muted("The PDF is signed with a P-256 key (PDF readers cannot check Ed25519). Its certificate names the Ed25519 key as urn:cairn:ed25519:<hex>, and the identity record, signed with that Ed25519 key and proven in the ledger, carries the certificate: each key vouches for the other.")
+	d.muted(c.forSigner("The PDF is signed with a P-256 key (PDF readers cannot check Ed25519). Its certificate names the Ed25519 key as urn:cairn:ed25519:<hex>, and the identity record, signed with that Ed25519 key and proven in the ledger, carries the certificate: each key vouches for the other.", caSignatureNote))
 
 	d.heading("What each proof proves")
 	d.bullet("The PDF signature: the file is exactly as the signer made it; nothing was changed or added afterwards.")
@@ -575,13 +580,13 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *R
 
 	d.heading("Checking without cairn")
 	steps := []string{
-		"Signature: run pdfsig FILE.pdf. It must print \"Signature is Valid.\" and \"Total document signed\". (\"Certificate issuer is unknown\" is expected: the certificate is self-signed and is tied to the ledger by the steps below.)",
+		c.forSigner("Signature: run pdfsig FILE.pdf. It must print \"Signature is Valid.\" and \"Total document signed\". (\"Certificate issuer is unknown\" is expected: the certificate is self-signed and is tied to the ledger by the steps below.)", caPdfsigStep),
 		"Attachments: run pdfdetach -saveall FILE.pdf. It writes evidence.json and, if the pack was made with --with-files, the files named <sha256>.<ext>; check each with sha256sum.",
 		"Records: in evidence.json, base64-decode each \"entry\" of \"records\" and \"identities\". The layout is in FORMAT.md section 1: 8 bytes \"cairn/1\\n\", seq, time, prev, the 32-byte Ed25519 key, the payload length n, the payload (a JSON step), then a 64-byte signature.",
 		"Signatures: verify each entry's last 64 bytes with Ed25519 (RFC 8032) under its key, over \"cairn record signature v1\\n\" + origin + \"\\n\" + the entry without those 64 bytes.",
 		"Inclusion: compute the leaf hash SHA-256(0x00 || entry). With \"index\" and the \"proof\" hashes (base64, from the leaf upward), recompute the root as RFC 6962 / RFC 9162 section 2.1.3.2 describes, for the tree size in the checkpoint. It must equal the checkpoint's root (its third line, base64).",
 		"Checkpoint: verify its signature line with the Ed25519 key of an author, per C2SP signed-note (Go: golang.org/x/mod/sumdb/note with the checkpoint key above).",
-		"Binding: the signer's certificate in the PDF signature (openssl pkcs7 or pdfsig -dump) must equal the \"cert\" of an identity record, whose \"key\" equals the entry's key.",
+		c.forSigner("Binding: the signer's certificate in the PDF signature (openssl pkcs7 or pdfsig -dump) must equal the \"cert\" of an identity record, whose \"key\" equals the entry's key.", caBindingStep),
 		"Chain: where two records have consecutive indexes, the later one's prev (bytes 24 to 56) equals SHA-256 of the earlier entry without its last 64 bytes.",
 		"Timestamps: for each element of \"checkpoints\" with a \"timestamp\", write its \"note\" to a file byte for byte (no added newline) and the base64-decoded \"timestamp\" to note.tsr, then run openssl ts -verify -data note -in note.tsr -CAfile ROOTS.pem with the TSA roots you trust. It must print \"Verification: OK\".",
 		"Consistency: each earlier checkpoint's \"consistency\" hashes prove that its tree is a prefix of the anchor's (RFC 9162 section 2.1.4.2; Go: golang.org/x/mod/sumdb/tlog.CheckTree). A timestamp on it then dates every record with an index below its size.",

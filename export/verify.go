@@ -2,7 +2,9 @@ package export
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
@@ -64,6 +66,21 @@ type Report struct {
 	// Embedded are the embedded stored files, once verified, with their data
 	// if VerifyOptions.KeepFiles asked for it (cairn match reads them).
 	Embedded []pdfsign.Attachment `json:"-"`
+
+	// SignatureTimestamp is the PDF signature's RFC 3161 timestamp, once
+	// verified: the PDF, and every record in it, existed no later than its
+	// Time. DSSCerts counts the certificates of the PDF's DSS.
+	SignatureTimestamp *TokenCheck `json:"signature_timestamp,omitempty"`
+	DSSCerts           int         `json:"dss_certificates,omitempty"`
+
+	// What the PDF signature holds, for the checks of the bundle.
+	pdf         bool // false when only a bundle is checked (selfCheck, tests)
+	pdfCerts    []*x509.Certificate
+	signingTime time.Time
+	sigToken    *rfc3161.Token // the verified signature timestamp
+	sigTokenErr error
+	dss         *pdfsign.DSS
+	tokenCerts  []*x509.Certificate
 }
 
 // An AttestedCheckpoint is a checkpoint of the bundle with its checked
@@ -135,6 +152,26 @@ type KeyReport struct {
 	Introduced int64  `json:"introduced_by_record"` // -1 for a custodian
 	// Custodian marks an exporter who holds no key of the ledger.
 	Custodian bool `json:"custodian,omitempty"`
+	// Certificate describes an exporter known by a CA-issued certificate
+	// alone (export --sign-with); Key is then empty.
+	Certificate *CertReport `json:"certificate,omitempty"`
+}
+
+// A CertReport is a CA-issued certificate that signed the PDF, and what was
+// checked of it.
+type CertReport struct {
+	Subject string `json:"subject"`
+	Issuer  string `json:"issuer"`
+	SHA256  string `json:"sha256"`
+	// ChainChecked reports that the certificate chains, through the
+	// certificates of the CMS, to a root the verifier trusts (Root, from
+	// Anchor), at At: the signature timestamp's time if a timestamp checked
+	// against trusted TSA roots dates the signature, else the verifier's
+	// clock. Revocation is not checked.
+	ChainChecked bool            `json:"chain_checked"`
+	Root         string          `json:"root,omitempty"`
+	Anchor       evidence.Anchor `json:"anchor,omitzero"`
+	At           time.Time       `json:"checked_at,omitzero"`
 }
 
 func keyReport(k *evidence.KeyState) KeyReport {
@@ -231,7 +268,7 @@ func verifyPack(rep *Report, pdf []byte, opts VerifyOptions) {
 	sig, err := pdfsign.VerifyWith(pdf, pdfsign.VerifyOptions{Keep: keep})
 	switch {
 	case err == nil:
-		rep.pass("pdf signature", "valid ECDSA signature (%s) over the whole file (%d bytes)", sig.SubFilter, len(pdf))
+		rep.pass("pdf signature", "valid %s signature (%s) over the whole file (%d bytes)", keyKind(sig.SignerCert), sig.SubFilter, len(pdf))
 	case errors.Is(err, pdfsign.ErrNotWholeFile) && sig != nil:
 		rep.fail("pdf signature", "the signature is valid but does not cover the whole file: %d bytes were added after signing", int64(len(pdf))-sig.ByteRange[2]-sig.ByteRange[3])
 	default:
@@ -241,6 +278,12 @@ func verifyPack(rep *Report, pdf []byte, opts VerifyOptions) {
 	rep.Signer = sig.SignerCert
 	if sig.SignerCert != nil {
 		rep.SignerName = sig.SignerCert.Subject.CommonName
+	}
+	rep.pdf, rep.pdfCerts, rep.signingTime, rep.dss, rep.tokenCerts = true, sig.Certificates, sig.SigningTime, sig.DSS, sig.TimestampCerts
+	if sig.SignatureTimestamp != nil {
+		// Verified now, reported with the records it must not predate (16);
+		// a trusted time dates the signer's certificate chain (7).
+		rep.sigToken, rep.sigTokenErr = verifySignatureToken(sig.SignatureTimestamp, sig.SignatureValue, opts.Trust)
 	}
 
 	// 2. The bundle.
@@ -333,7 +376,7 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 		rep.pass("checkpoint", "%s, %d records, root %s, signed by an author's key", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:]))
 		checkPinned(rep, rb, cp, opts.Trust)
 	}
-	checkSigner(rep, rb, signer)
+	checkSigner(rep, rb, signer, opts)
 	if !failed["records"] {
 		rep.pass("records", "%d, each signed by its author for %s", len(recs), bd.Origin)
 	}
@@ -346,7 +389,11 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 	}
 	if e := rep.Exporter; e != nil && e.Custodian {
 		for _, a := range rep.Authors {
-			if a.Name == e.Name {
+			switch {
+			case a.Name != e.Name:
+			case e.Certificate != nil:
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("the CA-issued certificate that signed the PDF names %q, as author key %s is named; nothing in the pack ties that certificate to that key", e.Name, a.Key))
+			default:
 				rep.Warnings = append(rep.Warnings, fmt.Sprintf("the custodian who signed the PDF is named %q, as author key %s is, but signed with another key (%s)", e.Name, a.Key, e.Key))
 			}
 		}
@@ -407,6 +454,74 @@ func verifyBundle(rep *Report, data []byte, signer *x509.Certificate, files []pd
 	// 10–12. Earlier checkpoints, their timestamps and cosignatures, and the
 	// time they fix for each record.
 	verifyAttested(rep, pb, cp, rb, all, opts)
+
+	// 16–17. The PDF signature's timestamp, and its validation data.
+	if rep.pdf {
+		var newest time.Time
+		for _, p := range all {
+			if p.err == nil && p.rec.Time.After(newest) {
+				newest = p.rec.Time
+			}
+		}
+		checkSignatureTimestamp(rep, opts.Trust, newest)
+		checkValidationData(rep)
+	}
+}
+
+// checkSignatureTimestamp reports the PDF signature's timestamp, verified as
+// FORMAT.md §3.1 says over the signature value, and not earlier than the
+// newest record the signature covers.
+func checkSignatureTimestamp(rep *Report, trust *evidence.Trust, newest time.Time) {
+	tok := rep.sigToken
+	switch {
+	case tok == nil && rep.sigTokenErr == nil:
+		rep.pass("signature time", "no signature timestamp: the PDF's signing time (%s) is the exporter's clock", rep.signingTime.UTC().Format(time.RFC3339))
+		return
+	case rep.sigTokenErr != nil:
+		rep.fail("signature time", "the signature timestamp: %v", rep.sigTokenErr)
+		return
+	}
+	if err := checkSignatureTime(tok.Latest(), newest); err != nil {
+		rep.fail("signature time", "%v", err)
+		return
+	}
+	tc := &TokenCheck{Time: tok.Latest(), TSA: tok.TSA, Checked: trust != nil && trust.TSA != nil, Qualified: tok.Qualified}
+	how := "TSA NOT checked against trusted roots (give --tsa-roots FILE): not a trusted time"
+	if tc.Checked {
+		tc.Anchor = trust.TSA.Anchor
+		how = "TSA checked against the roots from " + trust.TSA.Describe()
+	}
+	rep.SignatureTimestamp = tc
+	rep.pass("signature time", "RFC 3161 timestamp over the signature: the PDF, and every record in it, existed no later than %s (TSA: %s; %s)", tc.Time.Format(time.RFC3339), tok.TSA, how)
+}
+
+// checkValidationData reports the PDF's DSS, which pdfsign checked lists
+// exactly the certificates of the signature and its timestamp.
+func checkValidationData(rep *Report) {
+	if rep.dss == nil {
+		rep.pass("validation data", "none: the PDF has no DSS; the certificates are those in the signature")
+		return
+	}
+	rep.DSSCerts = len(rep.dss.Certs)
+	what := "the signer's"
+	if len(rep.pdfCerts) > 1 {
+		what = "the signer's chain"
+	}
+	if len(rep.tokenCerts) > 0 {
+		what += " and the TSA's"
+	}
+	rep.pass("validation data", "a DSS inside the signed revision with %s: %s, exactly those the signature and its timestamp carry; no revocation data (CRL or OCSP): cairn fetches none", plural(len(rep.dss.Certs), "certificate"), what)
+}
+
+// keyKind names the algorithm of a signing certificate's key.
+func keyKind(c *x509.Certificate) string {
+	switch k := c.PublicKey.(type) {
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA-%d", k.N.BitLen())
+	}
+	return c.PublicKeyAlgorithm.String()
 }
 
 func verifyFiles(rep *Report, steps []evidence.StepRecord, files []pdfsign.Attachment) {
@@ -741,8 +856,10 @@ func checkKeyList(rep *Report, bd *Bundle, rb *evidence.RuleBook) {
 
 // checkSigner checks that the PDF signer is a key holder of the pack: its
 // certificate is the one an identity or rotation record introduced, it names
-// that record's key, and that key was not retired.
-func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate) {
+// that record's key, and that key was not retired. Otherwise the signer is a
+// custodian: bound to the Ed25519 key its certificate names, or, for a
+// certificate that names none, known by that CA-issued certificate alone.
+func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate, opts VerifyOptions) {
 	if signer == nil {
 		rep.fail("signer binding", "the signature names no signer certificate")
 		return
@@ -768,6 +885,10 @@ func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate) {
 	// their own identity). The certificate must still be bound to the Ed25519
 	// key it names; the custodian vouches for the PDF, never for the records.
 	k, err := certKey(signer)
+	if errors.Is(err, errNoCairnKey) {
+		checkCASigner(rep, signer, opts)
+		return
+	}
 	if err == nil {
 		err = evidence.CheckBinding(signer, k)
 	}
@@ -788,7 +909,57 @@ func certKey(cert *x509.Certificate) (ed25519.PublicKey, error) {
 			return ed25519.PublicKey(k), err
 		}
 	}
-	return nil, errors.New("it names no Ed25519 key")
+	return nil, errNoCairnKey
+}
+
+var errNoCairnKey = errors.New("it names no Ed25519 key")
+
+// checkCASigner reports a PDF signed with a certificate that names no cairn
+// key (export --sign-with): a custodian known by the certificate alone. With
+// CA roots from the verifier, the certificate must chain to one of them,
+// through the certificates of the CMS, at the signature timestamp's time if a
+// timestamp checked against trusted TSA roots dates the signature (the point
+// of one: the certificate was valid when it signed), else now; and it must
+// be allowed to sign. Revocation is not checked: it needs CRLs or OCSP, which
+// an offline verifier does not have.
+func checkCASigner(rep *Report, signer *x509.Certificate, opts VerifyOptions) {
+	sum := sha256.Sum256(signer.Raw)
+	cr := &CertReport{Subject: signer.Subject.String(), Issuer: signer.Issuer.String(), SHA256: hex.EncodeToString(sum[:])}
+	rep.Exporter = &KeyReport{Name: signer.Subject.CommonName, Introduced: -1, Custodian: true, Certificate: cr}
+	who := fmt.Sprintf("CA-issued certificate %q (issuer %q), naming no key of this ledger: its holder is the exporter, not shown to be an author", cr.Subject, cr.Issuer)
+	if signer.KeyUsage != 0 && signer.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+		rep.fail("signer binding", "the PDF's certificate %q may not sign documents (its key usage has neither digitalSignature nor nonRepudiation)", cr.Subject)
+		return
+	}
+	// The CA roots are the verifier's (Trust.CA); roots inside the pack never
+	// count. Without them the certificate is reported, its chain not checked.
+	var roots *evidence.Roots
+	if opts.Trust != nil {
+		roots = opts.Trust.CA
+	}
+	if roots == nil {
+		rep.pass("signer binding", "%s; chain NOT checked against CA roots you trust (give --ca-roots FILE, or set them: cairn config --user ca.roots FILE)", who)
+		return
+	}
+	at, when := time.Now().UTC().Truncate(time.Second), "now: no trusted signature timestamp dates the signature"
+	if t := rep.sigToken; t != nil && rep.sigTokenErr == nil && opts.Trust != nil && opts.Trust.TSA != nil {
+		at, when = t.Time.UTC(), "at "+t.Time.UTC().Format(time.RFC3339)+", the signature timestamp's time"
+	}
+	inter := x509.NewCertPool()
+	for _, c := range rep.pdfCerts {
+		if !c.Equal(signer) {
+			inter.AddCert(c)
+		}
+	}
+	chains, err := signer.Verify(x509.VerifyOptions{Roots: roots.Pool, Intermediates: inter, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if err != nil {
+		rep.fail("signer binding", "the PDF's certificate %q does not chain to the CA roots from %s, checked %s: %v", cr.Subject, roots.Describe(), when, err)
+		rep.Exporter.Certificate = cr
+		return
+	}
+	root := chains[0][len(chains[0])-1]
+	cr.ChainChecked, cr.Root, cr.Anchor, cr.At = true, root.Subject.String(), roots.Anchor, at
+	rep.pass("signer binding", "%s; chains to %q (CA roots from %s) %s; revocation not checked", who, cr.Root, roots.Describe(), when)
 }
 
 // checkPinned checks, when the verifier pinned keys for the pack's ledger, that

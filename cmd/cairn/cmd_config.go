@@ -47,6 +47,8 @@ Your own anchors live outside every ledger, beside your identity key
 ($XDG_CONFIG_HOME/cairn/config.json); set them with --user:
 
   --user tsa.roots FILE   the TSA roots you trust (the file is copied)
+  --user ca.roots FILE    the CA roots you trust for packs signed with a firm's
+                          certificate (export --sign-with; the file is copied)
   --user witness VKEY     a witness whose cosignatures you trust
   --user key VKEY         a ledger's checkpoint key you expect (cairn id --vkey)
   --user studio VKEY      a studio log whose inclusion proofs you trust
@@ -62,7 +64,7 @@ Examples:
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.BoolFlag{Name: "unset", Usage: "remove the setting KEY"},
-			&cli.BoolFlag{Name: "user", Usage: "your own trust anchors, outside every ledger (tsa.roots, witness, key, studio)"},
+			&cli.BoolFlag{Name: "user", Usage: "your own trust anchors, outside every ledger (tsa.roots, ca.roots, witness, key, studio)"},
 			jsonFlag("print the settings as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -272,6 +274,8 @@ func userConfig(c *cli.Context) error {
 		switch args[0] {
 		case "tsa.roots":
 			cfg.TSARoots = ""
+		case "ca.roots":
+			cfg.CARoots = ""
 		case "witness", "witnesses":
 			cfg.Witnesses = nil
 		case "key", "keys":
@@ -279,7 +283,7 @@ func userConfig(c *cli.Context) error {
 		case "studio", "studios":
 			cfg.Studios = nil
 		default:
-			return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness, key and studio", args[0])
+			return usageErrorf("unknown setting %q; your own settings are tsa.roots, ca.roots, witness, key and studio", args[0])
 		}
 	case len(args) == 2 && !c.Bool("unset"):
 		if err := setUserConfig(cfg, args[0], args[1]); err != nil {
@@ -303,6 +307,9 @@ func userConfig(c *cli.Context) error {
 		fmt.Fprintf(w, "tsa.roots  %s\n", filepath.Join(dir, cfg.TSARoots))
 	} else {
 		fmt.Fprintf(w, "tsa.roots  (none: timestamps are reported as NOT checked unless you give --tsa-roots)\n")
+	}
+	if cfg.CARoots != "" {
+		fmt.Fprintf(w, "ca.roots   %s\n", filepath.Join(dir, cfg.CARoots))
 	}
 	for _, v := range cfg.Witnesses {
 		fmt.Fprintf(w, "witness    %s\n", v)
@@ -330,6 +337,10 @@ func setUserConfig(cfg *evidence.UserConfig, key, value string) error {
 		if err := evidence.SetUserTSARoots(cfg, value); err != nil {
 			return usageErrorf("tsa.roots: %v", err)
 		}
+	case "ca.roots":
+		if err := evidence.SetUserCARoots(cfg, value); err != nil {
+			return usageErrorf("ca.roots: %v", err)
+		}
 	case "witness":
 		if _, err := witness.NewVerifier(value); err != nil {
 			return usageErrorf("witness: %q is not a witness verifier key (cairn witness id prints one): %v", value, err)
@@ -346,7 +357,7 @@ func setUserConfig(cfg *evidence.UserConfig, key, value string) error {
 		}
 		addUnique(&cfg.Studios, value)
 	default:
-		return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness, key and studio", key)
+		return usageErrorf("unknown setting %q; your own settings are tsa.roots, ca.roots, witness, key and studio", key)
 	}
 	return nil
 }

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"crypto"
+	"crypto/x509"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/urfave/cli/v2"
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
 	"github.com/cairn-ledger/cairn/internal/tmpfile"
+	"github.com/cairn-ledger/cairn/internal/userfile"
 )
 
 func cmdExport() *cli.Command {
@@ -30,7 +36,28 @@ the newest one if it already covers everything), and the PDF is signed with
 your key. Only this asset is in the pack: other assets appear only as hashes.
 
 ASSET defaults to the current asset (cairn use). Check a pack with:
-  cairn verify-pack FILE.pdf`,
+  cairn verify-pack FILE.pdf
+
+Trusted time for the pack itself: with a time-stamping service (cairn config
+tsa.url, or --tsa URL), the PDF signature carries an RFC 3161 signature
+timestamp, and the PDF a DSS with the signer's and the TSA's certificates
+(PAdES). If no token comes within 30 seconds, or the token is bad, export
+fails and writes nothing (exit 3): try again, or make the pack without one on
+purpose with --no-tsa.
+
+A firm's certificate: --sign-with FILE.p12 signs the PDF with a certificate a
+CA issued (PKCS #12 with the key and its chain; ECDSA P-256 or RSA), instead of
+your cairn key. Its passphrase is asked on the terminal, or taken from
+CAIRN_P12_PASSPHRASE; it is never printed. The pack names the certificate's
+holder as its exporter (a custodian), never as an author; verify-pack checks
+the chain against the CA roots the verifier trusts (--ca-roots FILE). You need
+no cairn identity for it, unless you are an author of the ledger.
+
+Examples:
+  cairn export poster -o poster.pdf
+  cairn export poster -o poster.pdf --tsa https://freetsa.org/tsr --tsa-roots freetsa-cacert.pem
+  cairn --dir /shared/mira/.cairn export poster -o poster.pdf --sign-with kantoor.p12
+  cairn export poster -o draft.pdf --no-tsa`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the PDF file to write (required)"},
@@ -38,6 +65,10 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			&cli.StringFlag{Name: "c2pa", Usage: "also write a C2PA manifest definition for the final file into this directory"},
 			&cli.BoolFlag{Name: "redact-prompts", Usage: "with --c2pa: put only the prompts' SHA-256 in the manifest, not their text"},
 			&cli.StringFlag{Name: "archive", Usage: "export from an archive written by cairn archive (checked, never restored) instead of a ledger"},
+			&cli.StringFlag{Name: "tsa", Usage: "timestamp the PDF signature with this RFC 3161 service (default: cairn config tsa.url)"},
+			&cli.StringFlag{Name: "tsa-roots", Usage: "PEM roots the TSA must chain to (default: cairn config tsa.roots)"},
+			&cli.BoolFlag{Name: "no-tsa", Usage: "make the pack without a signature timestamp, even with a TSA configured"},
+			&cli.StringFlag{Name: "sign-with", Usage: "sign the PDF with this CA-issued certificate and key (PKCS #12 file; passphrase asked, or from CAIRN_P12_PASSPHRASE)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
@@ -50,20 +81,36 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
 				return usageErrorf("-o %s is a directory; give a file name such as %s", out, filepath.Join(out, "evidence.pdf"))
 			}
+			if c.Bool("no-tsa") && (c.String("tsa") != "" || c.String("tsa-roots") != "") {
+				return usageErrorf("--no-tsa makes a pack without a signature timestamp; it cannot go with --tsa or --tsa-roots")
+			}
+			// The certificate is read, and its passphrase asked, before the
+			// ledger is opened: nothing waits on the terminal with a lock held.
+			var signWith *export.CertSigner
+			if p := c.String("sign-with"); p != "" {
+				var err error
+				if signWith, err = loadCertSigner(c, p); err != nil {
+					return err
+				}
+			}
 			var id *evidence.Identity
 			var b *evidence.Book
 			var err error
 			if a := c.String("archive"); a != "" {
 				var cleanup func()
-				id, b, cleanup, err = openArchiveToExport(c, a)
+				id, b, cleanup, err = openArchiveToExport(c, a, signWith != nil)
 				if cleanup != nil {
 					defer cleanup()
 				}
 			} else {
-				id, b, err = openSigningToRead(c)
+				id, b, err = openExporter(c, signWith != nil)
 			}
 			if err != nil {
 				return err
+			}
+			if id == nil && c.String("c2pa") != "" {
+				b.Close()
+				return usageErrorf("--c2pa needs your cairn identity, which signs the manifest's ledger assertion; create one with: cairn id new --name \"Your Name\"")
 			}
 			// The ledger is locked only while it is read: drawing and signing
 			// the pack must not keep the designer waiting.
@@ -88,14 +135,28 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 				}
 			}
 			if out != "" {
-				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files"), DoneReading: release})
+				opts := export.Options{WithFiles: c.Bool("with-files"), DoneReading: release, SignWith: signWith}
+				if !c.Bool("no-tsa") {
+					url, roots, err := tsaSettings(c, b)
+					if err != nil {
+						return err
+					}
+					if url != "" {
+						opts.TSA = &export.TSAOptions{URL: url, Roots: roots}
+					}
+				}
+				p, err := export.ExportPack(b, id, asset, opts)
+				var te *export.TSAError
+				if errors.As(err, &te) {
+					return fmt.Errorf("export FAILED, nothing was written: %w. Try again when the service answers, or make the pack without a signature timestamp on purpose: add --no-tsa", err)
+				}
 				if err != nil {
 					return err
 				}
-				if err := writeFileAtomic(out, pdf); err != nil {
+				if err := writeFileAtomic(out, p.PDF); err != nil {
 					return fmt.Errorf("writing %s: %w", out, err)
 				}
-				fmt.Fprintf(c.App.Writer, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, evidence.HumanSize(int64(len(pdf))), id.Fingerprint())
+				printExported(c, out, asset, p, id, signWith)
 			}
 			if writeC2PA != nil {
 				return writeC2PA()
@@ -129,13 +190,62 @@ func writeFileAtomic(path string, data []byte) error {
 
 const exportPattern = ".cairn-export-*"
 
+// printExported says what was written: who signed it, and whether and by
+// whom the signature is timestamped.
+func printExported(c *cli.Context, out, asset string, p *export.Pack, id *evidence.Identity, signWith *export.CertSigner) {
+	w := c.App.Writer
+	by := ""
+	if signWith != nil {
+		cert := signWith.Chain[0]
+		by = fmt.Sprintf("%s (certificate issued by %s)", safeLine(cert.Subject.String(), 120), safeLine(cert.Issuer.String(), 120))
+	} else {
+		by = id.Fingerprint()
+	}
+	fmt.Fprintf(w, "wrote %s: evidence pack for %s (%s), signed by %s\n", out, asset, evidence.HumanSize(int64(len(p.PDF))), by)
+	switch {
+	case p.Timestamp != nil:
+		trust := "TSA chains to the configured roots"
+		if !p.Checked {
+			trust = "TSA not checked against trusted roots (configure them: cairn config tsa.roots FILE, or --tsa-roots FILE)"
+		}
+		fmt.Fprintf(w, "  signature timestamped: the pack existed no later than %s\n  TSA %s; %s\n", p.Timestamp.Latest().Format(time.RFC3339), safeLine(p.Timestamp.TSA, 120), trust)
+	case c.Bool("no-tsa"):
+		fmt.Fprintf(w, "  no signature timestamp (--no-tsa): the signing time is this computer's clock\n")
+	}
+}
+
+// openExporter loads the identity and opens the ledger read-only. With a
+// certificate to sign with, an identity is optional: without one, the
+// exporter is a custodian known by the certificate alone.
+func openExporter(c *cli.Context, haveCert bool) (*evidence.Identity, *evidence.Book, error) {
+	if haveCert && !haveIdentity() {
+		b, err := openBookWith(c, &evidence.OpenOptions{ReadOnly: true})
+		return nil, b, err
+	}
+	return openSigningToRead(c)
+}
+
+// haveIdentity reports whether an identity key file exists.
+func haveIdentity() bool {
+	path, err := keyPath()
+	if err != nil {
+		return false
+	}
+	_, err = os.Stat(path)
+	return !errors.Is(err, os.ErrNotExist)
+}
+
 // openArchiveToExport checks an archive and rebuilds its ledger in a private
 // temporary directory, removed when the book is closed, so that legal staff
 // can export from an archive a designer handed over without restoring it.
-func openArchiveToExport(c *cli.Context, path string) (*evidence.Identity, *evidence.Book, func(), error) {
-	id, err := loadIdentity(c)
-	if err != nil {
-		return nil, nil, nil, err
+// With a certificate to sign with, an identity is optional.
+func openArchiveToExport(c *cli.Context, path string, haveCert bool) (*evidence.Identity, *evidence.Book, func(), error) {
+	var id *evidence.Identity
+	if !haveCert || haveIdentity() {
+		var err error
+		if id, err = loadIdentity(c); err != nil {
+			return nil, nil, nil, err
+		}
 	}
 	dir, cleanup, err := rebuildTemp(c, path, "export FAILED, nothing was written", c.App.Writer)
 	if err != nil {
@@ -147,4 +257,58 @@ func openArchiveToExport(c *cli.Context, path string) (*evidence.Identity, *evid
 		return nil, nil, nil, err
 	}
 	return id, b, cleanup, nil
+}
+
+// maxP12File bounds a PKCS #12 file: a key and a chain take a few KiB.
+const maxP12File = 1 << 20
+
+// loadCertSigner reads a PKCS #12 file with go-pkcs12, which reads what
+// OpenSSL 3 writes by default (PBES2 with AES, an HMAC-SHA-256 MAC) as well as
+// the legacy 3DES/RC2 files; golang.org/x/crypto/pkcs12 refuses the former
+// ("unknown digest algorithm") and any file with a chain. A file without a
+// passphrase is opened as it is; otherwise the passphrase comes from
+// CAIRN_P12_PASSPHRASE or the terminal and is never printed.
+func loadCertSigner(c *cli.Context, path string) (*export.CertSigner, error) {
+	data, err := userfile.Read(path, "PKCS #12 file", maxP12File)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(c.App.ErrWriter, "cairn: warning: %s holds a private key and others may read it (mode %04o); chmod 600 %s\n", path, fi.Mode().Perm(), path)
+	}
+	const env = "CAIRN_P12_PASSPHRASE"
+	pass := os.Getenv(env)
+	key, leaf, chain, err := pkcs12.DecodeChain(data, pass)
+	if errors.Is(err, pkcs12.ErrIncorrectPassword) && pass == "" {
+		p, rerr := readSecret(env, "the PKCS #12 file "+path, "Passphrase for "+path+": ", false)
+		if rerr != nil {
+			return nil, rerr
+		}
+		key, leaf, chain, err = pkcs12.DecodeChain(data, string(p))
+		if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+			return nil, usageErrorf("--sign-with %s: wrong passphrase", path)
+		}
+	} else if errors.Is(err, pkcs12.ErrIncorrectPassword) {
+		return nil, usageErrorf("--sign-with %s: the passphrase in %s does not open it", path, env)
+	}
+	if err != nil {
+		return nil, usageErrorf("--sign-with %s: not a PKCS #12 file with one key and its certificate: %v", path, err)
+	}
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, usageErrorf("--sign-with %s: its key (%T) cannot sign", path, key)
+	}
+	// The leaf is the certificate of the key, wherever the file put it.
+	all := append([]*x509.Certificate{leaf}, chain...)
+	for i, cert := range all {
+		if pub, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && pub.Equal(signer.Public()) {
+			all[0], all[i] = all[i], all[0]
+			break
+		}
+	}
+	cs := &export.CertSigner{Key: signer, Chain: all}
+	if err := export.CheckCertSigner(cs, time.Now()); err != nil {
+		return nil, usageErrorf("--sign-with %s: %v", path, err)
+	}
+	return cs, nil
 }

@@ -28,10 +28,18 @@ func trustFlags() []cli.Flag {
 	}
 }
 
+// stringFlag is the value of a string flag the command may not define.
+func stringFlag(c *cli.Context, name string) string {
+	if c.IsSet(name) {
+		return c.String(name)
+	}
+	return ""
+}
+
 // loadTrust reads the verifier's anchors: flags, then the verifier's own
 // settings, then (marked as not independent) those in ledgerDir.
 func loadTrust(c *cli.Context, ledgerDir string) (*evidence.Trust, error) {
-	flags := evidence.TrustFlags{TSARoots: c.String("tsa-roots"), Witnesses: c.StringSlice("witness"), Keys: c.StringSlice("key"), Studios: c.StringSlice("studio")}
+	flags := evidence.TrustFlags{TSARoots: c.String("tsa-roots"), Witnesses: c.StringSlice("witness"), Keys: c.StringSlice("key"), Studios: c.StringSlice("studio"), CARoots: stringFlag(c, "ca-roots")}
 	t, err := evidence.LoadTrust(flags, ledgerDir)
 	if err != nil && !evidence.IsInputError(err) {
 		return nil, usageErrorf("%v", err)

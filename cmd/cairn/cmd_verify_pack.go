@@ -50,16 +50,27 @@ dated alike (-v: one line per record), and the authors and the exporter apart.
 checkpoint --out FILE, handed to you earlier): the pack's checkpoint must be
 proven to extend it, so nothing it covered was changed or removed since.
 
+The PDF signature itself may carry an RFC 3161 signature timestamp (export
+with a TSA): it is checked over the signature against the same TSA roots, and
+says that the PDF, and every record in it, existed no later than its time. A
+pack signed with a firm's CA-issued certificate (export --sign-with) names
+that certificate's holder as the exporter; its chain is checked against the CA
+roots you trust (--ca-roots FILE), at the signature timestamp's time when a
+trusted one dates the signature, else now. Without --ca-roots it is reported
+as NOT checked. Roots inside the pack never count.
+
 It prints each check and exits 0 only if all pass; 1 if any fails (a changed
 byte anywhere fails), 2 if the file cannot be read or is not a PDF.
 
 Examples:
   cairn verify-pack poster.pdf
-  cairn verify-pack poster.pdf --tsa-roots freetsa-cacert.pem --since handed-over.cp -v`,
+  cairn verify-pack poster.pdf --tsa-roots freetsa-cacert.pem --since handed-over.cp -v
+  cairn verify-pack poster.pdf --ca-roots firm-root-ca.pem --tsa-roots freetsa-cacert.pem`,
 		Flags: append([]cli.Flag{
 			jsonFlag("print the report as JSON"),
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print the time of every record, one line each"},
 			&cli.StringFlag{Name: "since", Usage: "a checkpoint you hold, which the pack must be proven to extend"},
+			&cli.StringFlag{Name: "ca-roots", Usage: "PEM file of the CA roots you trust for a PDF signed with a CA-issued certificate (export --sign-with)"},
 		}, trustFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -106,7 +117,14 @@ Examples:
 				return &exitError{exitVerify, fmt.Errorf("%s: verification FAILED; do not rely on this pack", path)}
 			}
 			if !c.Bool("json") {
-				fmt.Fprintf(w, "OK: %s is an intact evidence pack for asset %s, signed by %s (key %s)\n", path, rep.Asset, safeLine(rep.SignerName, 80), rep.Exporter.Key)
+				by := "key " + rep.Exporter.Key
+				if cr := rep.Exporter.Certificate; cr != nil {
+					by = "CA-issued certificate, chain NOT checked"
+					if cr.ChainChecked {
+						by = "CA-issued certificate, chain checked"
+					}
+				}
+				fmt.Fprintf(w, "OK: %s is an intact evidence pack for asset %s, signed by %s (%s)\n", path, rep.Asset, safeLine(rep.SignerName, 80), by)
 			}
 			return nil
 		},
@@ -119,7 +137,14 @@ func printPackPeople(w io.Writer, rep *export.Report) {
 	for _, a := range rep.Authors {
 		fmt.Fprintf(w, "author  %s (key %s, identity record %d)\n", safeLine(a.Name, 80), a.Key, a.Introduced)
 	}
-	if e := rep.Exporter; e != nil && e.Custodian {
+	if e := rep.Exporter; e != nil && e.Certificate != nil {
+		cr, chain := e.Certificate, "chain NOT checked against CA roots you trust"
+		if cr.ChainChecked {
+			chain = "chain checked to " + cr.Root + " from " + cr.Anchor.Describe()
+		}
+		fmt.Fprintf(w, "signer  %s (certificate %s, issued by %s; %s) signed this PDF; the certificate names no key of this ledger, so the pack does not make them an author\n",
+			safeLine(e.Name, 80), safeLine(cr.Subject, 160), safeLine(cr.Issuer, 160), safeLine(chain, 240))
+	} else if e != nil && e.Custodian {
 		fmt.Fprintf(w, "signer  %s (key %s), a custodian who holds no key of this ledger, signed this PDF; they are not an author\n", safeLine(e.Name, 80), e.Key)
 	} else if e != nil {
 		fmt.Fprintf(w, "signer  %s (key %s) signed this PDF\n", safeLine(e.Name, 80), e.Key)
@@ -135,6 +160,9 @@ func printPackTimes(w io.Writer, rep *export.Report, each bool) {
 	const stamp = "2006-01-02T15:04:05Z"
 	say := func(rt export.RecordTime) string {
 		line := "has no timestamp: its time is the ledger's own clock"
+		if rep.SignatureTimestamp != nil {
+			line = "has no checkpoint timestamp: its time is the ledger's own clock, bounded by the signature timestamp below"
+		}
 		if !rt.NoLaterThan.IsZero() {
 			trust := "TSA checked against the roots you trust"
 			if !rt.TSAChecked {
@@ -154,6 +182,15 @@ func printPackTimes(w io.Writer, rep *export.Report, each bool) {
 		}
 		return line
 	}
+	defer func() {
+		if t := rep.SignatureTimestamp; t != nil {
+			trust := "TSA checked against the roots you trust"
+			if !t.Checked {
+				trust = "TSA not checked against trusted roots"
+			}
+			fmt.Fprintf(w, "time  the PDF signature, and so every record above, existed no later than %s (signature timestamp; TSA: %s; %s)\n", t.Time.Format(stamp), safeLine(t.TSA, 120), trust)
+		}
+	}()
 	if each {
 		for _, rt := range rep.Times {
 			fmt.Fprintf(w, "time  step %d (%s, %s) %s\n", rt.Index, rt.Kind, rt.Clock.Format(stamp), say(rt))

@@ -172,12 +172,18 @@ const passphraseKey = "cairn.passphrase"
 // readPassphrase takes the passphrase from CAIRN_PASSPHRASE, or asks on the terminal.
 // It is never echoed or printed.
 func readPassphrase(c *cli.Context, prompt string, confirm bool) ([]byte, error) {
-	if p := os.Getenv("CAIRN_PASSPHRASE"); p != "" {
+	return readSecret("CAIRN_PASSPHRASE", "the identity key", prompt, confirm)
+}
+
+// readSecret takes a passphrase for what from the environment variable env,
+// or asks on the terminal. It is never echoed or printed.
+func readSecret(env, what, prompt string, confirm bool) ([]byte, error) {
+	if p := os.Getenv(env); p != "" {
 		return []byte(p), nil
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
 	if err != nil {
-		return nil, usageErrorf("the identity key needs a passphrase and there is no terminal to ask for it; set CAIRN_PASSPHRASE")
+		return nil, usageErrorf("%s needs a passphrase and there is no terminal to ask for it; set %s", what, env)
 	}
 	defer tty.Close()
 	fmt.Fprint(tty, prompt)

@@ -177,6 +177,7 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(strings.Fields(string(out)), " ")+"\n"), 0o644))
 		},
 		"tsa-start": tsaStart,
+		"pdf-cms":   pdfCMS,
 		// interrupt-rotation KEYFILE: undo the last step of a finished key
 		// rotation, leaving what a rotation killed after recording leaves: the
 		// old key back at KEYFILE and the new one in its pending file.

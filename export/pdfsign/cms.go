@@ -2,8 +2,10 @@ package pdfsign
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
@@ -34,11 +36,24 @@ var (
 	oidECPublicKey          = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 	oidSHA256WithRSA        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
 	oidRSAEncryption        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
+	// id-aa-signatureTimeStampToken (RFC 3161 Appendix A, ETSI EN 319 122-1 §5.3).
+	oidSignatureTimeStampToken = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
+	oidTSTInfo                 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 1, 4}
 )
 
-// buildCMS returns a DER ContentInfo holding a detached SignedData with one
-// signer over a content whose SHA-256 is digest.
-func buildCMS(digest []byte, key *ecdsa.PrivateKey, chain []*x509.Certificate, signingTime time.Time) ([]byte, error) {
+// signerInfo is a CMS SignerInfo that has been signed: everything but its
+// unsigned attributes, which may be added after signing (RFC 5652 §5.3: they
+// are outside the signature), as a signature timestamp must be.
+type signerInfo struct {
+	chain  []*x509.Certificate
+	attrs  [][]byte // the signed attributes, each a DER Attribute, sorted
+	sigAlg asn1.ObjectIdentifier
+	rsa    bool // the algorithm identifier has NULL parameters (RFC 5754 §3.2)
+	sig    []byte
+}
+
+// signCMS signs, for one signer, a content whose SHA-256 is digest.
+func signCMS(digest []byte, key crypto.Signer, chain []*x509.Certificate, signingTime time.Time) (*signerInfo, error) {
 	leaf := chain[0]
 	certHash := sha256.Sum256(leaf.Raw)
 
@@ -74,13 +89,29 @@ func buildCMS(digest []byte, key *ecdsa.PrivateKey, chain []*x509.Certificate, s
 		return nil, err
 	}
 	h := sha256.Sum256(attrSet)
-	sig, err := ecdsa.SignASN1(rand.Reader, key, h[:])
-	if err != nil {
+	si := &signerInfo{chain: chain, attrs: attrs}
+	switch key.Public().(type) {
+	case *ecdsa.PublicKey:
+		si.sigAlg = oidECDSAWithSHA256
+	case *rsa.PublicKey:
+		si.sigAlg, si.rsa = oidSHA256WithRSA, true // PKCS #1 v1.5
+	default:
+		return nil, fmt.Errorf("unsupported key type %T", key.Public())
+	}
+	if si.sig, err = key.Sign(rand.Reader, h[:], crypto.SHA256); err != nil {
 		return nil, err
 	}
+	return si, nil
+}
 
-	certs := make([][]byte, len(chain))
-	for i, c := range chain {
+// encode returns the DER ContentInfo holding a detached SignedData with this
+// signer, and with token, if it is not nil, as its signature timestamp: the
+// unsigned attribute id-aa-signatureTimeStampToken (RFC 3161 Appendix A),
+// whose value is a TimeStampToken over SHA-256 of si.sig.
+func (si *signerInfo) encode(token []byte) ([]byte, error) {
+	leaf := si.chain[0]
+	certs := make([][]byte, len(si.chain))
+	for i, c := range si.chain {
 		certs[i] = c.Raw
 	}
 	slices.SortFunc(certs, bytes.Compare) // a DER SET OF
@@ -108,14 +139,27 @@ func buildCMS(digest []byte, key *ecdsa.PrivateKey, chain []*x509.Certificate, s
 							b.AddASN1BigInt(leaf.SerialNumber)
 						})
 						addAlgorithm(b, oidSHA256)
-						// [0] IMPLICIT SET OF Attribute: the same content as attrSet.
+						// [0] IMPLICIT SET OF Attribute: the same content as the signed SET.
 						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
-							for _, a := range attrs {
+							for _, a := range si.attrs {
 								b.AddBytes(a)
 							}
 						})
-						addAlgorithm(b, oidECDSAWithSHA256)
-						b.AddASN1OctetString(sig)
+						if si.rsa {
+							b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+								b.AddASN1ObjectIdentifier(si.sigAlg)
+								b.AddASN1NULL()
+							})
+						} else {
+							addAlgorithm(b, si.sigAlg)
+						}
+						b.AddASN1OctetString(si.sig)
+						if token != nil {
+							// [1] IMPLICIT SET OF Attribute: one, the signature timestamp.
+							b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+								b.AddBytes(attribute(oidSignatureTimeStampToken, func(b *cryptobyte.Builder) { b.AddBytes(token) }))
+							})
+						}
 					})
 				})
 			})
@@ -167,6 +211,8 @@ type signedCMS struct {
 	certs       []*x509.Certificate
 	signer      *x509.Certificate
 	signingTime time.Time
+	sigValue    []byte // the SignerInfo's signature
+	token       []byte // the signature timestamp (a DER TimeStampToken), or nil
 }
 
 // verifyCMS checks a detached CMS SignedData (RFC 5652 §5.6) with exactly one
@@ -176,18 +222,9 @@ type signedCMS struct {
 // Trust in the certificate is the caller's decision.
 func verifyCMS(der []byte, digest []byte) (*signedCMS, error) {
 	malformed := func(what string) error { return fmt.Errorf("malformed CMS: %s", what) }
-	in := cryptobyte.String(der)
-	var ci, sd cryptobyte.String
-	var ct asn1.ObjectIdentifier
-	var explicit cryptobyte.String
-	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) || !in.Empty() ||
-		!ci.ReadASN1ObjectIdentifier(&ct) ||
-		!ci.ReadASN1(&explicit, cbasn1.Tag(0).Constructed().ContextSpecific()) || !ci.Empty() ||
-		!explicit.ReadASN1(&sd, cbasn1.SEQUENCE) || !explicit.Empty() {
-		return nil, malformed("no ContentInfo")
-	}
-	if !ct.Equal(oidSignedData) {
-		return nil, fmt.Errorf("CMS content type is %v, not SignedData", ct)
+	sd, err := signedData(der)
+	if err != nil {
+		return nil, err
 	}
 	var version int64
 	var digestAlgs, encap, signerInfos cryptobyte.String
@@ -222,21 +259,8 @@ func verifyCMS(der []byte, digest []byte) (*signedCMS, error) {
 		return nil, fmt.Errorf("CMS encapsulated content type is %v, not id-data", eType)
 	}
 	var out signedCMS
-	var certSet cryptobyte.String
-	var hasCerts bool
-	if !sd.ReadOptionalASN1(&certSet, &hasCerts, cbasn1.Tag(0).Constructed().ContextSpecific()) {
-		return nil, malformed("certificates")
-	}
-	for !certSet.Empty() {
-		var raw cryptobyte.String
-		if !certSet.ReadASN1Element(&raw, cbasn1.SEQUENCE) {
-			return nil, malformed("certificate set (only X.509 certificates are supported)")
-		}
-		c, err := x509.ParseCertificate(raw)
-		if err != nil {
-			return nil, fmt.Errorf("CMS certificate: %v", err)
-		}
-		out.certs = append(out.certs, c)
+	if out.certs, err = readCertificates(&sd); err != nil {
+		return nil, err
 	}
 	if !sd.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) || // crls
 		!sd.ReadASN1(&signerInfos, cbasn1.SET) || !sd.Empty() {
@@ -295,10 +319,34 @@ func verifyCMS(der []byte, digest []byte) (*signedCMS, error) {
 	if err != nil {
 		return nil, malformed("SignerInfo signatureAlgorithm")
 	}
-	var sig cryptobyte.String
+	var sig, unsigned cryptobyte.String
+	var hasUnsigned bool
 	if !si.ReadASN1(&sig, cbasn1.OCTET_STRING) ||
-		!si.SkipOptionalASN1(cbasn1.Tag(1).Constructed().ContextSpecific()) || !si.Empty() {
+		!si.ReadOptionalASN1(&unsigned, &hasUnsigned, cbasn1.Tag(1).Constructed().ContextSpecific()) || !si.Empty() {
 		return nil, malformed("SignerInfo signature")
+	}
+	out.sigValue = bytes.Clone(sig)
+	// Unsigned attributes are outside the signature: anyone can add or remove
+	// them in /Contents. The one cairn writes, a signature timestamp, says what
+	// it covers itself (its imprint); anything else is refused rather than
+	// ignored, so that /Contents has one reading.
+	for !unsigned.Empty() {
+		var attr, values, value cryptobyte.String
+		var oid asn1.ObjectIdentifier
+		if !unsigned.ReadASN1(&attr, cbasn1.SEQUENCE) || !attr.ReadASN1ObjectIdentifier(&oid) ||
+			!attr.ReadASN1(&values, cbasn1.SET) || !attr.Empty() {
+			return nil, malformed("unsigned attribute")
+		}
+		if !oid.Equal(oidSignatureTimeStampToken) {
+			return nil, fmt.Errorf("CMS unsigned attribute %v is not supported (only a signature timestamp, %v)", oid, oidSignatureTimeStampToken)
+		}
+		if out.token != nil {
+			return nil, errors.New("CMS signer has more than one signature timestamp")
+		}
+		if !values.ReadASN1Element(&value, cbasn1.SEQUENCE) || !values.Empty() {
+			return nil, errors.New("CMS signature timestamp attribute does not hold exactly one TimeStampToken")
+		}
+		out.token = bytes.Clone(value)
 	}
 
 	// RFC 5652 §5.4: the signature is over the DER of the attributes with
@@ -433,4 +481,108 @@ func checkSigningCertificateV2(v cryptobyte.String, signer *x509.Certificate) er
 		}
 	}
 	return nil
+}
+
+// timestampToken is what tokenInfo reads from an RFC 3161 TimeStampToken
+// without checking its signature: the certificates it carries and what it is
+// over. ledger/rfc3161 checks the rest.
+type timestampToken struct {
+	certs   []*x509.Certificate
+	imprint []byte // the messageImprint's hashedMessage; the algorithm is SHA-256
+}
+
+// tokenInfo reads a TimeStampToken (RFC 3161 §2.4.2): a ContentInfo holding
+// SignedData whose encapsulated content is a TSTInfo.
+func tokenInfo(der []byte) (*timestampToken, error) {
+	malformed := func(what string) error { return fmt.Errorf("malformed timestamp token: %s", what) }
+	sd, err := signedData(der)
+	if err != nil {
+		return nil, fmt.Errorf("timestamp token: %v", err)
+	}
+	var encap, econtent, tst cryptobyte.String
+	var eType asn1.ObjectIdentifier
+	if !sd.SkipASN1(cbasn1.INTEGER) || !sd.SkipASN1(cbasn1.SET) ||
+		!sd.ReadASN1(&encap, cbasn1.SEQUENCE) || !encap.ReadASN1ObjectIdentifier(&eType) {
+		return nil, malformed("SignedData header")
+	}
+	if !eType.Equal(oidTSTInfo) {
+		return nil, fmt.Errorf("timestamp token holds %v, not a TSTInfo", eType)
+	}
+	if !encap.ReadASN1(&econtent, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		!econtent.ReadASN1(&tst, cbasn1.OCTET_STRING) || !econtent.Empty() || !encap.Empty() {
+		return nil, malformed("no TSTInfo")
+	}
+	// TSTInfo ::= SEQUENCE { version, policy, messageImprint, ... }
+	// MessageImprint ::= SEQUENCE { hashAlgorithm, hashedMessage OCTET STRING }
+	var info, mi, hashed cryptobyte.String
+	if !tst.ReadASN1(&info, cbasn1.SEQUENCE) || !info.SkipASN1(cbasn1.INTEGER) ||
+		!info.SkipASN1(cbasn1.OBJECT_IDENTIFIER) || !info.ReadASN1(&mi, cbasn1.SEQUENCE) {
+		return nil, malformed("TSTInfo")
+	}
+	alg, err := readAlgorithm(&mi)
+	if err != nil || !mi.ReadASN1(&hashed, cbasn1.OCTET_STRING) || !mi.Empty() {
+		return nil, malformed("messageImprint")
+	}
+	if !alg.Equal(oidSHA256) {
+		return nil, fmt.Errorf("timestamp token imprint uses %v, not SHA-256", alg)
+	}
+	out := &timestampToken{imprint: bytes.Clone(hashed)}
+	if out.certs, err = readCertificates(&sd); err != nil {
+		return nil, fmt.Errorf("timestamp token: %v", err)
+	}
+	return out, nil
+}
+
+// signedData unwraps ContentInfo { id-signedData, [0] EXPLICIT SignedData }
+// and returns the SignedData's contents.
+func signedData(der []byte) (cryptobyte.String, error) {
+	in := cryptobyte.String(der)
+	var ci, sd, explicit cryptobyte.String
+	var ct asn1.ObjectIdentifier
+	if !in.ReadASN1(&ci, cbasn1.SEQUENCE) || !in.Empty() ||
+		!ci.ReadASN1ObjectIdentifier(&ct) ||
+		!ci.ReadASN1(&explicit, cbasn1.Tag(0).Constructed().ContextSpecific()) || !ci.Empty() ||
+		!explicit.ReadASN1(&sd, cbasn1.SEQUENCE) || !explicit.Empty() {
+		return nil, errors.New("malformed CMS: no ContentInfo")
+	}
+	if !ct.Equal(oidSignedData) {
+		return nil, fmt.Errorf("CMS content type is %v, not SignedData", ct)
+	}
+	return sd, nil
+}
+
+// readCertificates reads SignedData's optional [0] IMPLICIT CertificateSet,
+// which must hold X.509 certificates only.
+func readCertificates(sd *cryptobyte.String) ([]*x509.Certificate, error) {
+	var certSet cryptobyte.String
+	var hasCerts bool
+	if !sd.ReadOptionalASN1(&certSet, &hasCerts, cbasn1.Tag(0).Constructed().ContextSpecific()) {
+		return nil, errors.New("malformed CMS: certificates")
+	}
+	var out []*x509.Certificate
+	for !certSet.Empty() {
+		var raw cryptobyte.String
+		if !certSet.ReadASN1Element(&raw, cbasn1.SEQUENCE) {
+			return nil, errors.New("malformed CMS: certificate set (only X.509 certificates are supported)")
+		}
+		c, err := x509.ParseCertificate(raw)
+		if err != nil {
+			return nil, fmt.Errorf("CMS certificate: %v", err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// TokenFromResponse returns the TimeStampToken of a DER TimeStampResp
+// (RFC 3161 §2.4.2), as Signer.Timestamp must return it. It checks only the
+// form; check the response itself first (ledger/rfc3161).
+func TokenFromResponse(resp []byte) ([]byte, error) {
+	in := cryptobyte.String(resp)
+	var r, token cryptobyte.String
+	if !in.ReadASN1(&r, cbasn1.SEQUENCE) || !in.Empty() || !r.SkipASN1(cbasn1.SEQUENCE) ||
+		!r.ReadASN1Element(&token, cbasn1.SEQUENCE) || !r.Empty() {
+		return nil, errors.New("malformed TimeStampResp: no status and token")
+	}
+	return bytes.Clone(token), nil
 }

@@ -3,6 +3,8 @@ package pdfsign
 import (
 	"errors"
 	"testing"
+
+	"github.com/cairn-ledger/cairn/internal/testtsa"
 )
 
 // FuzzVerify checks that Verify never panics and that its results are
@@ -29,6 +31,19 @@ func FuzzVerify(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(signed)
+	// The same with a signature timestamp and a DSS.
+	tsa := startTSA(f, "fuzz TSA")
+	defer tsa.Close()
+	stamped := makeSigner(f, "Marie Dvořáková")
+	stamped.Timestamp = (&stamper{tsas: []*testtsa.TSA{tsa}}).stamp
+	withToken, err := sign(pdf, files, stamped, 2500)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if _, err := Verify(withToken); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(withToken)
 	f.Add(pdf)
 	for _, n := range []int{len(signed) - 1, len(signed) - 30, len(signed) / 2, len(pdf), 100} {
 		f.Add(signed[:n])

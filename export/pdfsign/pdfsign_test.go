@@ -79,16 +79,22 @@ func makeSigner(t testing.TB, cn string) Signer {
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageContentCommitment | x509.KeyUsageCertSign,
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := mustCert(t, tmpl, tmpl, &key.PublicKey, key)
 	return Signer{Key: key, Chain: []*x509.Certificate{cert}, Name: cn,
 		Reason: "Evidence pack for asset a1", Location: "Brno, Česko", Time: fixedTime}
+}
+
+func mustCert(t testing.TB, tmpl, parent *x509.Certificate, pub, priv any) *x509.Certificate {
+	t.Helper()
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // noisePNG is a binary file that does not compress.

@@ -5,9 +5,12 @@
 // The signature is PAdES-style: a /Sig dictionary with /SubFilter
 // /ETSI.CAdES.detached whose /Contents is a detached CMS SignedData (RFC 5652)
 // over every byte of the file except /Contents itself (§12.8.1), with
-// SHA-256, ECDSA P-256 and the ESS signing-certificate-v2 attribute (RFC 5035)
-// that CAdES requires. Standard tools check it: pdfsig (poppler), qpdf,
-// openssl cms, and pdfdetach for the embedded files.
+// SHA-256, ECDSA P-256 (or RSA, for a CA-issued certificate) and the ESS
+// signing-certificate-v2 attribute (RFC 5035) that CAdES requires. Given a
+// time-stamping callback, the signature also carries an RFC 3161 signature
+// timestamp and the signed revision a /DSS with the certificates (PAdES B-T,
+// with B-LT's validation data). Standard tools check it: pdfsig (poppler),
+// qpdf, openssl cms and openssl ts, and pdfdetach for the embedded files.
 //
 // The bytes fpdf wrote are kept as they are. The update re-emits the catalog
 // and page 1 under their object numbers and adds the new objects after them,
@@ -21,9 +24,11 @@ package pdfsign
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/md5"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/hex"
@@ -60,7 +65,10 @@ type Attachment struct {
 
 // Signer is who signs and when.
 type Signer struct {
-	Key *ecdsa.PrivateKey // P-256, the key of Chain[0]
+	// Key is the key of Chain[0]: ECDSA P-256 (signed as ECDSA with SHA-256)
+	// or RSA of at least 2048 bits (PKCS #1 v1.5 with SHA-256), the kinds PDF
+	// readers validate (pdfsig, NSS and OpenSSL do not validate Ed25519).
+	Key crypto.Signer
 	// Chain is the signer's certificate first, then any issuers to include
 	// in the CMS. A self-signed certificate alone is fine; deciding whether to
 	// trust it is the verifier's business.
@@ -72,12 +80,26 @@ type Signer struct {
 	// signing-time attribute. It is required: Sign never reads the clock.
 	// It is not a trusted time; that needs an RFC 3161 timestamp.
 	Time time.Time
+	// Timestamp, if set, makes the signature carry a signature timestamp
+	// and the signed revision a /DSS (see Sign). It must return a DER
+	// TimeStampToken (RFC 3161 §2.4.2) whose message imprint is SHA-256 of
+	// data, or an error; it is the caller's business to bound how long it
+	// waits and to check the token's TSA. Sign calls it first with the
+	// unsigned input PDF, to learn the TSA's certificates, then with the
+	// signature value; again if the TSA answers with certificates it did not
+	// use the first time (at most three signatures).
+	Timestamp func(data []byte) ([]byte, error)
 }
 
 // ContentsSize is the number of bytes reserved for the DER CMS in
 // /Contents (written as twice as many hex digits). An ECDSA P-256 signature
 // with one certificate takes about 1 KiB; the rest leaves room for a chain.
 const ContentsSize = 16 << 10
+
+// TimestampedContentsSize is the reservation when the signature carries a
+// timestamp token, which holds the TSA's certificates: public TSAs send
+// 2 to 8 KiB.
+const TimestampedContentsSize = 32 << 10
 
 // maxAttachmentSize bounds one embedded file, for Sign and for Verify (which
 // must not inflate a compressed stream without limit).
@@ -102,7 +124,20 @@ const byteRangeWidth = len("[0 0000000000 0000000000 0000000000]")
 // invisible signature widget (§12.7.4.5), the AcroForm and the signature
 // dictionary; then a cross-reference section for just these objects and a
 // trailer with /Prev.
+//
+// With s.Timestamp, the signature is timestamped (PAdES B-T, ETSI EN 319
+// 142-1): the SignerInfo gets the unsigned attribute
+// id-aa-signatureTimeStampToken (RFC 3161 Appendix A), a token over SHA-256
+// of its signature value. The update then also holds a /DSS (Document
+// Security Store, EN 319 142-1 §5.4.2, PDF 2.0 §12.8.4.3) with /Certs: a
+// stream for each certificate of the CMS and of the token, and nothing else.
+// The DSS is part of the signed revision, so that nothing follows the
+// signature and the signature covers it; since the token is only made after
+// signing, the TSA's certificates are learnt beforehand from a first token.
 func Sign(pdf []byte, files []Attachment, s Signer) ([]byte, error) {
+	if s.Timestamp != nil {
+		return sign(pdf, files, s, TimestampedContentsSize)
+	}
 	return sign(pdf, files, s, ContentsSize)
 }
 
@@ -146,6 +181,9 @@ func sign(pdf []byte, files []Attachment, s Signer, contentsSize int) ([]byte, e
 	if cat.get("AF") != nil {
 		return nil, errors.New("pdfsign: the PDF already has associated files (/AF)")
 	}
+	if cat.get("DSS") != nil {
+		return nil, errors.New("pdfsign: the PDF already has a /DSS")
+	}
 	page, pageRef, err := doc.firstPage(cat)
 	if err != nil {
 		return nil, fmt.Errorf("pdfsign: finding page 1: %v", err)
@@ -159,9 +197,9 @@ func sign(pdf []byte, files []Attachment, s Signer, contentsSize int) ([]byte, e
 	for n := range doc.offsets {
 		next = max(next, integer(n)+1)
 	}
-	alloc := func() ref {
-		r := ref{int(next), 0}
-		next++
+	alloc := func(next *integer) ref {
+		r := ref{int(*next), 0}
+		*next++
 		return r
 	}
 	type embedded struct {
@@ -170,9 +208,9 @@ func sign(pdf []byte, files []Attachment, s Signer, contentsSize int) ([]byte, e
 	}
 	emb := make([]embedded, len(files))
 	for i, f := range files {
-		emb[i] = embedded{f: f, file: alloc(), spec: alloc()}
+		emb[i] = embedded{f: f, file: alloc(&next), spec: alloc(&next)}
 	}
-	acroRef, widgetRef, sigRef := alloc(), alloc(), alloc()
+	acroRef, widgetRef, sigRef := alloc(&next), alloc(&next), alloc(&next)
 	if next > maxObjectNum {
 		return nil, errors.New("pdfsign: too many objects")
 	}
@@ -226,7 +264,7 @@ func sign(pdf []byte, files []Attachment, s Signer, contentsSize int) ([]byte, e
 	if version < "2.0" {
 		// ETSI.CAdES.detached is PDF 2.0 (§12.8.3.4); a 1.7 document declares
 		// it with ETSI's developer extension (§7.12), ESIC level 2, as PAdES
-		// signers commonly do.
+		// signers commonly do; level 5 when it has a DSS (PDF 2.0 §12.8.4.3).
 		ext := dict{}
 		if e := cat.get("Extensions"); e != nil {
 			ed, err := doc.resolveDict(e, "catalog /Extensions")
@@ -236,7 +274,11 @@ func sign(pdf []byte, files []Attachment, s Signer, contentsSize int) ([]byte, e
 			ext = slices.Clone(ed)
 		}
 		if ext.get("ESIC") == nil {
-			ext = ext.set("ESIC", dict{{"BaseVersion", name("1.7")}, {"ExtensionLevel", integer(2)}})
+			level := integer(2)
+			if s.Timestamp != nil {
+				level = 5
+			}
+			ext = ext.set("ESIC", dict{{"BaseVersion", name("1.7")}, {"ExtensionLevel", level}})
 		}
 		newCat = newCat.set("Extensions", ext)
 	}
@@ -252,155 +294,276 @@ func sign(pdf []byte, files []Attachment, s Signer, contentsSize int) ([]byte, e
 	}
 	newPage := slices.Clone(page).set("Annots", append(annots, widgetRef))
 
-	w := bytes.NewBuffer(make([]byte, 0, len(pdf)+2*contentsSize+64<<10+totalSize(files)))
-	w.Write(pdf)
-	if len(pdf) > 0 && pdf[len(pdf)-1] != '\n' && pdf[len(pdf)-1] != '\r' {
-		w.WriteByte('\n')
-	}
-	offsets := map[int]int{}
-	gens := map[int]int{}
-	begin := func(r ref) {
-		offsets[r.num], gens[r.num] = w.Len(), r.gen
-		fmt.Fprintf(w, "%d %d obj\n", r.num, r.gen)
-	}
-	put := func(r ref, o object) {
-		begin(r)
-		writeObject(w, o)
-		w.WriteString("\nendobj\n")
+	// layout writes the update with a DSS holding dss (none if empty) and
+	// returns the file and where the /Contents string is.
+	layout := func(dss []*x509.Certificate) (out []byte, contentsStart, contentsEnd int, err error) {
+		next := next
+		var dssRef ref
+		certRefs := make([]ref, len(dss))
+		if len(dss) > 0 {
+			dssRef = alloc(&next)
+			for i := range dss {
+				certRefs[i] = alloc(&next)
+			}
+		}
+		if next > maxObjectNum {
+			return nil, 0, 0, errors.New("pdfsign: too many objects")
+		}
+		newCat := newCat
+		if len(dss) > 0 {
+			newCat = slices.Clone(newCat).set("DSS", dssRef)
+		}
+		w := bytes.NewBuffer(make([]byte, 0, len(pdf)+2*contentsSize+64<<10+totalSize(files)+dssSize(dss)))
+		w.Write(pdf)
+		if len(pdf) > 0 && pdf[len(pdf)-1] != '\n' && pdf[len(pdf)-1] != '\r' {
+			w.WriteByte('\n')
+		}
+		offsets := map[int]int{}
+		gens := map[int]int{}
+		begin := func(r ref) {
+			offsets[r.num], gens[r.num] = w.Len(), r.gen
+			fmt.Fprintf(w, "%d %d obj\n", r.num, r.gen)
+		}
+		put := func(r ref, o object) {
+			begin(r)
+			writeObject(w, o)
+			w.WriteString("\nendobj\n")
+		}
+
+		put(catRef, newCat)
+		put(pageRef, newPage)
+		for _, e := range emb {
+			if err := putEmbeddedFile(w, begin, e.file, e.f); err != nil {
+				return nil, 0, 0, err
+			}
+			spec := dict{
+				{"Type", name("Filespec")},
+				{"F", pdfString{b: []byte(asciiName(e.f.Name))}},
+				{"UF", textString(e.f.Name)},
+			}
+			if e.f.Description != "" {
+				spec = append(spec, entry{"Desc", textString(e.f.Description)})
+			}
+			spec = append(spec,
+				entry{"AFRelationship", name("Data")},
+				entry{"EF", dict{{"F", e.file}, {"UF", e.file}}})
+			put(e.spec, spec)
+		}
+		put(acroRef, dict{{"Fields", array{widgetRef}}, {"SigFlags", integer(3)}})
+		put(widgetRef, dict{
+			{"Type", name("Annot")},
+			{"Subtype", name("Widget")},
+			{"FT", name("Sig")},
+			{"T", textString("Signature1")},
+			{"V", sigRef},
+			{"P", pageRef},
+			// A zero rectangle makes the signature invisible (§12.7.4.5); flags
+			// Print and Locked (§12.5.3).
+			{"Rect", array{integer(0), integer(0), integer(0), integer(0)}},
+			{"F", integer(132)},
+		})
+
+		if len(dss) > 0 {
+			put(dssRef, dict{{"Type", name("DSS")}, {"Certs", refArray(certRefs)}})
+			for i, c := range dss {
+				begin(certRefs[i])
+				writeObject(w, dict{{"Length", integer(len(c.Raw))}})
+				w.WriteString("\nstream\n")
+				w.Write(c.Raw)
+				w.WriteString("\nendstream\nendobj\n")
+			}
+		}
+
+		// The signature dictionary (§12.8.1, Table 252), written by hand to
+		// place the two placeholders and remember where they are.
+		begin(sigRef)
+		sig := dict{
+			{"Type", name("Sig")},
+			{"Filter", name("Adobe.PPKLite")},
+			{"SubFilter", name("ETSI.CAdES.detached")},
+			{"M", pdfDate(s.Time)},
+		}
+		for _, kv := range []struct {
+			k name
+			v string
+		}{{"Name", s.Name}, {"Reason", s.Reason}, {"Location", s.Location}} {
+			if kv.v != "" {
+				sig = append(sig, entry{kv.k, textString(kv.v)})
+			}
+		}
+		writeObject(w, sig)
+		w.Truncate(w.Len() - len(">>"))
+		w.WriteString("/ByteRange ")
+		byteRangeAt := w.Len()
+		w.WriteString(strings.Repeat(" ", byteRangeWidth))
+		w.WriteString("\n/Contents ")
+		contentsStart = w.Len()
+		w.WriteByte('<')
+		w.WriteString(strings.Repeat("0", 2*contentsSize))
+		w.WriteByte('>')
+		contentsEnd = w.Len()
+		w.WriteString(">>\nendobj\n")
+
+		// The cross-reference section (§7.5.4): only the objects written here,
+		// in runs of consecutive numbers; every entry exactly 20 bytes.
+		xrefAt := w.Len()
+		nums := make([]int, 0, len(offsets))
+		for n := range offsets {
+			nums = append(nums, n)
+		}
+		slices.Sort(nums)
+		w.WriteString("xref\n")
+		for i := 0; i < len(nums); {
+			j := i + 1
+			for j < len(nums) && nums[j] == nums[j-1]+1 {
+				j++
+			}
+			fmt.Fprintf(w, "%d %d\n", nums[i], j-i)
+			for _, n := range nums[i:j] {
+				fmt.Fprintf(w, "%010d %05d n \n", offsets[n], gens[n])
+			}
+			i = j
+		}
+
+		// §14.4: the first /ID string is permanent, the second changes with
+		// each update. Both derive from content, so that output is reproducible.
+		var id0 []byte
+		if old, ok := doc.trailer.get("ID").(array); ok && len(old) == 2 {
+			if s, ok := old[0].(pdfString); ok {
+				id0 = s.b
+			}
+		}
+		if id0 == nil {
+			h := sha256.Sum256(pdf)
+			id0 = h[:16]
+		}
+		h := sha256.Sum256(w.Bytes())
+		trailer := dict{{"Size", next}, {"Root", catRef}}
+		if info := doc.trailer.get("Info"); info != nil {
+			trailer = append(trailer, entry{"Info", info})
+		}
+		trailer = append(trailer,
+			entry{"ID", array{pdfString{b: id0, hex: true}, pdfString{b: h[:16], hex: true}}},
+			entry{"Prev", integer(doc.startxref)})
+		w.WriteString("trailer\n")
+		writeObject(w, trailer)
+		fmt.Fprintf(w, "\nstartxref\n%d\n%%%%EOF\n", xrefAt)
+
+		out = w.Bytes()
+		br := fmt.Sprintf("[0 %d %d %d]", contentsStart, contentsEnd, len(out)-contentsEnd)
+		if len(br) > byteRangeWidth {
+			return nil, 0, 0, errors.New("pdfsign: the signed file would be larger than /ByteRange can describe")
+		}
+		copy(out[byteRangeAt:], br)
+		return out, contentsStart, contentsEnd, nil
 	}
 
-	put(catRef, newCat)
-	put(pageRef, newPage)
-	for _, e := range emb {
-		if err := putEmbeddedFile(w, begin, e.file, e.f); err != nil {
+	// Without a timestamp, one signature; with one, the DSS must list the
+	// TSA's certificates, which only a token tells, so a first token (over the
+	// input) tells them, and the signature is made again should the token
+	// over the signature carry others.
+	var tsaCerts []*x509.Certificate
+	if s.Timestamp != nil {
+		tok, err := s.Timestamp(pdf)
+		if err != nil {
+			return nil, fmt.Errorf("pdfsign: signature timestamp: %w", err)
+		}
+		ti, err := tokenInfo(tok)
+		if err != nil {
+			return nil, fmt.Errorf("pdfsign: signature timestamp: %v", err)
+		}
+		tsaCerts = ti.certs
+	}
+	for attempt := 1; ; attempt++ {
+		var dss []*x509.Certificate
+		if s.Timestamp != nil {
+			dss = unionCerts(s.Chain, tsaCerts)
+		}
+		out, contentsStart, contentsEnd, err := layout(dss)
+		if err != nil {
 			return nil, err
 		}
-		spec := dict{
-			{"Type", name("Filespec")},
-			{"F", pdfString{b: []byte(asciiName(e.f.Name))}},
-			{"UF", textString(e.f.Name)},
+		digest := sha256.New()
+		digest.Write(out[:contentsStart])
+		digest.Write(out[contentsEnd:])
+		si, err := signCMS(digest.Sum(nil), s.Key, s.Chain, s.Time)
+		if err != nil {
+			return nil, fmt.Errorf("pdfsign: building the CMS signature: %v", err)
 		}
-		if e.f.Description != "" {
-			spec = append(spec, entry{"Desc", textString(e.f.Description)})
+		var token []byte
+		if s.Timestamp != nil {
+			if token, err = s.Timestamp(si.sig); err != nil {
+				return nil, fmt.Errorf("pdfsign: signature timestamp: %w", err)
+			}
+			ti, err := tokenInfo(token)
+			if err != nil {
+				return nil, fmt.Errorf("pdfsign: signature timestamp: %v", err)
+			}
+			if want := sha256.Sum256(si.sig); !bytes.Equal(ti.imprint, want[:]) {
+				return nil, errors.New("pdfsign: signature timestamp: the token is not over the signature value")
+			}
+			if len(unionCerts(dss, ti.certs)) != len(dss) {
+				if attempt == 3 {
+					return nil, errors.New("pdfsign: signature timestamp: the TSA signed three tokens in a row with certificates it had not used before; try again")
+				}
+				tsaCerts = ti.certs // the DSS must list exactly the final token's
+				continue
+			}
 		}
-		spec = append(spec,
-			entry{"AFRelationship", name("Data")},
-			entry{"EF", dict{{"F", e.file}, {"UF", e.file}}})
-		put(e.spec, spec)
+		der, err := si.encode(token)
+		if err != nil {
+			return nil, fmt.Errorf("pdfsign: building the CMS signature: %v", err)
+		}
+		if len(der) > contentsSize {
+			return nil, fmt.Errorf("pdfsign: the CMS signature takes %d bytes, more than the %d reserved in /Contents (a long certificate chain?)", len(der), contentsSize)
+		}
+		hex.Encode(out[contentsStart+1:], der)
+		return out, nil
 	}
-	put(acroRef, dict{{"Fields", array{widgetRef}}, {"SigFlags", integer(3)}})
-	put(widgetRef, dict{
-		{"Type", name("Annot")},
-		{"Subtype", name("Widget")},
-		{"FT", name("Sig")},
-		{"T", textString("Signature1")},
-		{"V", sigRef},
-		{"P", pageRef},
-		// A zero rectangle makes the signature invisible (§12.7.4.5); flags
-		// Print and Locked (§12.5.3).
-		{"Rect", array{integer(0), integer(0), integer(0), integer(0)}},
-		{"F", integer(132)},
-	})
+}
 
-	// The signature dictionary (§12.8.1, Table 252), written by hand to
-	// place the two placeholders and remember where they are.
-	begin(sigRef)
-	sig := dict{
-		{"Type", name("Sig")},
-		{"Filter", name("Adobe.PPKLite")},
-		{"SubFilter", name("ETSI.CAdES.detached")},
-		{"M", pdfDate(s.Time)},
-	}
-	for _, kv := range []struct {
-		k name
-		v string
-	}{{"Name", s.Name}, {"Reason", s.Reason}, {"Location", s.Location}} {
-		if kv.v != "" {
-			sig = append(sig, entry{kv.k, textString(kv.v)})
+// unionCerts returns a's certificates, then those of b not in a.
+func unionCerts(a, b []*x509.Certificate) []*x509.Certificate {
+	out := slices.Clone(a)
+	for _, c := range b {
+		if !slices.ContainsFunc(out, c.Equal) {
+			out = append(out, c)
 		}
 	}
-	writeObject(w, sig)
-	w.Truncate(w.Len() - len(">>"))
-	w.WriteString("/ByteRange ")
-	byteRangeAt := w.Len()
-	w.WriteString(strings.Repeat(" ", byteRangeWidth))
-	w.WriteString("\n/Contents ")
-	contentsStart := w.Len()
-	w.WriteByte('<')
-	w.WriteString(strings.Repeat("0", 2*contentsSize))
-	w.WriteByte('>')
-	contentsEnd := w.Len()
-	w.WriteString(">>\nendobj\n")
+	return out
+}
 
-	// The cross-reference section (§7.5.4): only the objects written here,
-	// in runs of consecutive numbers; every entry exactly 20 bytes.
-	xrefAt := w.Len()
-	nums := make([]int, 0, len(offsets))
-	for n := range offsets {
-		nums = append(nums, n)
+func refArray(refs []ref) array {
+	a := make(array, len(refs))
+	for i, r := range refs {
+		a[i] = r
 	}
-	slices.Sort(nums)
-	w.WriteString("xref\n")
-	for i := 0; i < len(nums); {
-		j := i + 1
-		for j < len(nums) && nums[j] == nums[j-1]+1 {
-			j++
-		}
-		fmt.Fprintf(w, "%d %d\n", nums[i], j-i)
-		for _, n := range nums[i:j] {
-			fmt.Fprintf(w, "%010d %05d n \n", offsets[n], gens[n])
-		}
-		i = j
-	}
+	return a
+}
 
-	// §14.4: the first /ID string is permanent, the second changes with
-	// each update. Both derive from content, so that output is reproducible.
-	var id0 []byte
-	if old, ok := doc.trailer.get("ID").(array); ok && len(old) == 2 {
-		if s, ok := old[0].(pdfString); ok {
-			id0 = s.b
-		}
+func dssSize(certs []*x509.Certificate) int {
+	n := 0
+	for _, c := range certs {
+		n += len(c.Raw) + 64
 	}
-	if id0 == nil {
-		h := sha256.Sum256(pdf)
-		id0 = h[:16]
-	}
-	h := sha256.Sum256(w.Bytes())
-	trailer := dict{{"Size", next}, {"Root", catRef}}
-	if info := doc.trailer.get("Info"); info != nil {
-		trailer = append(trailer, entry{"Info", info})
-	}
-	trailer = append(trailer,
-		entry{"ID", array{pdfString{b: id0, hex: true}, pdfString{b: h[:16], hex: true}}},
-		entry{"Prev", integer(doc.startxref)})
-	w.WriteString("trailer\n")
-	writeObject(w, trailer)
-	fmt.Fprintf(w, "\nstartxref\n%d\n%%%%EOF\n", xrefAt)
-
-	out := w.Bytes()
-	br := fmt.Sprintf("[0 %d %d %d]", contentsStart, contentsEnd, len(out)-contentsEnd)
-	if len(br) > byteRangeWidth {
-		return nil, errors.New("pdfsign: the signed file would be larger than /ByteRange can describe")
-	}
-	copy(out[byteRangeAt:], br)
-
-	digest := sha256.New()
-	digest.Write(out[:contentsStart])
-	digest.Write(out[contentsEnd:])
-	der, err := buildCMS(digest.Sum(nil), s.Key, s.Chain, s.Time)
-	if err != nil {
-		return nil, fmt.Errorf("pdfsign: building the CMS signature: %v", err)
-	}
-	if len(der) > contentsSize {
-		return nil, fmt.Errorf("pdfsign: the CMS signature takes %d bytes, more than the %d reserved in /Contents (a long certificate chain?)", len(der), contentsSize)
-	}
-	hex.Encode(out[contentsStart+1:], der)
-	return out, nil
+	return n
 }
 
 func (s *Signer) check() error {
-	if s.Key == nil || s.Key.Curve != elliptic.P256() {
-		return errors.New("pdfsign: Signer.Key must be an ECDSA P-256 key")
+	if s.Key == nil {
+		return errors.New("pdfsign: Signer.Key is required")
+	}
+	switch k := s.Key.Public().(type) {
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() {
+			return fmt.Errorf("pdfsign: Signer.Key is ECDSA on %s; only P-256 is supported", k.Curve.Params().Name)
+		}
+	case *rsa.PublicKey:
+		if k.N.BitLen() < 2048 {
+			return fmt.Errorf("pdfsign: Signer.Key is RSA of %d bits; at least 2048 are needed", k.N.BitLen())
+		}
+	default:
+		return fmt.Errorf("pdfsign: Signer.Key is %T; it must be ECDSA P-256 or RSA, which PDF readers validate", k)
 	}
 	if len(s.Chain) == 0 || s.Chain[0] == nil {
 		return errors.New("pdfsign: Signer.Chain must start with the signer's certificate")
@@ -410,7 +573,7 @@ func (s *Signer) check() error {
 			return errors.New("pdfsign: nil certificate in Signer.Chain")
 		}
 	}
-	if pub, ok := s.Chain[0].PublicKey.(*ecdsa.PublicKey); !ok || !pub.Equal(&s.Key.PublicKey) {
+	if pub, ok := s.Chain[0].PublicKey.(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(s.Key.Public()) {
 		return errors.New("pdfsign: Signer.Chain[0] is not the certificate of Signer.Key")
 	}
 	if s.Time.IsZero() {

@@ -34,9 +34,26 @@ type Report struct {
 	SignerCert   *x509.Certificate
 	// SigningTime is the CMS signing-time attribute, as claimed by the signer.
 	SigningTime time.Time
+	// SignatureValue is the SignerInfo's signature. SignatureTimestamp is the
+	// signature timestamp, a DER TimeStampToken (RFC 3161 §2.4.2), or nil;
+	// Verify checks only that its imprint is SHA-256 of SignatureValue.
+	// Verify the token's own signature and TSA (ledger/rfc3161) before
+	// relying on its time. TimestampCerts are the certificates it carries.
+	SignatureValue     []byte
+	SignatureTimestamp []byte
+	TimestampCerts     []*x509.Certificate
+	// DSS is the /DSS of the signed revision, or nil. Verify checks that its
+	// /Certs are exactly Certificates and TimestampCerts.
+	DSS *DSS
 	// Attachments are the embedded files of the signed revision, in name
 	// tree order, each checked against its /Params /Size and /CheckSum.
 	Attachments []Attachment
+}
+
+// DSS is a Document Security Store (PDF 2.0 §12.8.4.3): validation data
+// kept in the document.
+type DSS struct {
+	Certs []*x509.Certificate
 }
 
 // ErrNotWholeFile is wrapped by the error Verify returns when the signature
@@ -54,7 +71,9 @@ const (
 // /ByteRange starts at 0 and leaves out exactly the /Contents string, that
 // the CMS in /Contents is a valid signature over the covered bytes (message
 // digest and signature), and that its ESS signing-certificate-v2 names the
-// signer's certificate. It then reads the embedded files of the signed
+// signer's certificate; that a signature timestamp, if any, is over the
+// signature value; and that a /DSS, if any, lists exactly the certificates of
+// the CMS and its timestamp. It then reads the embedded files of the signed
 // revision through the catalog's /Names /EmbeddedFiles name tree, checking
 // each against /Params /Size and /CheckSum.
 //
@@ -137,6 +156,17 @@ func VerifyWith(pdf []byte, opts VerifyOptions) (*Report, error) {
 		return nil, fmt.Errorf("pdfsign: %v", err)
 	}
 	rep.Certificates, rep.SignerCert, rep.SigningTime = signed.certs, signed.signer, signed.signingTime
+	rep.SignatureValue, rep.SignatureTimestamp = signed.sigValue, signed.token
+	if signed.token != nil {
+		ti, err := tokenInfo(signed.token)
+		if err != nil {
+			return nil, fmt.Errorf("pdfsign: signature timestamp: %v", err)
+		}
+		if want := sha256.Sum256(signed.sigValue); !bytes.Equal(ti.imprint, want[:]) {
+			return nil, errors.New("pdfsign: the signature timestamp is not over this signature: its imprint is not SHA-256 of the signature value")
+		}
+		rep.TimestampCerts = ti.certs
+	}
 
 	// Everything else comes from the signed revision alone, which must
 	// itself end with this signature: otherwise the bytes after it could
@@ -153,6 +183,14 @@ func VerifyWith(pdf []byte, opts VerifyOptions) (*Report, error) {
 		if r2 != sigRef || br2 != br {
 			return nil, errors.New("pdfsign: the signed revision's last signature is not the one that signs it")
 		}
+	}
+	if certs, ok, err := doc.dss(); err != nil {
+		return nil, fmt.Errorf("pdfsign: %v", err)
+	} else if ok {
+		if err := checkDSS(certs, rep.Certificates, rep.TimestampCerts); err != nil {
+			return nil, fmt.Errorf("pdfsign: %v", err)
+		}
+		rep.DSS = &DSS{Certs: certs}
 	}
 	if rep.Attachments, err = doc.attachments(opts.Keep); err != nil {
 		return nil, fmt.Errorf("pdfsign: %v", err)
