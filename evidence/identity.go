@@ -17,7 +17,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
@@ -388,30 +387,4 @@ func checkScrypt(b *encryptedBlock) error {
 			b.N, b.R, b.P, maxScryptN, maxScryptR, maxScryptP, maxScryptBytes>>20)
 	}
 	return nil
-}
-
-// CheckBinding verifies that cert is bound to the Ed25519 key pub (FORMAT.md
-// §5.3): an ECDSA P-256 key, self-signed with ECDSA-SHA256, naming exactly one
-// Ed25519 key as a URI, and that key is pub.
-func CheckBinding(cert *x509.Certificate, pub ed25519.PublicKey) error {
-	var named []string
-	for _, u := range cert.URIs {
-		if strings.HasPrefix(u.String(), "urn:cairn:ed25519:") {
-			named = append(named, u.String())
-		}
-	}
-	switch {
-	case len(named) == 0 || named[0] != KeyURI(pub):
-		return fmt.Errorf("certificate for %q does not name Ed25519 key %s", cert.Subject.CommonName, ledger.KeyID(pub))
-	case len(named) > 1:
-		return fmt.Errorf("certificate for %q names %d Ed25519 keys; a certificate is bound to one", cert.Subject.CommonName, len(named))
-	}
-	k, ok := cert.PublicKey.(*ecdsa.PublicKey)
-	if !ok || k.Curve != elliptic.P256() {
-		return errors.New("certificate key is not ECDSA P-256")
-	}
-	if cert.SignatureAlgorithm != x509.ECDSAWithSHA256 {
-		return fmt.Errorf("certificate is signed with %v, not ECDSA-SHA256", cert.SignatureAlgorithm)
-	}
-	return cert.CheckSignature(cert.SignatureAlgorithm, cert.RawTBSCertificate, cert.Signature)
 }

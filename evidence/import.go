@@ -2,9 +2,12 @@ package evidence
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cairn-ledger/cairn/evidence/capture"
 	"github.com/cairn-ledger/cairn/ledger"
@@ -334,12 +337,33 @@ func CapturedOf(c *capture.Capture) *Captured {
 		from = append(from, strings.TrimSpace(src.Container+" "+src.Key))
 		set("source."+src.Container+" "+src.Key+".sha256", src.SHA256)
 	}
-	for k, v := range fields {
-		if len(v) > 64<<10 {
-			fields[k] = v[:64<<10]
+	return &Captured{From: metadataFrom(c.Tool, from), Fields: keepFields(fields)}
+}
+
+// keepFields makes captured values recordable (FORMAT.md §5.4): a field the
+// source left empty is left out, a name is cut to 256 bytes and a value to 64
+// KiB, each at a character boundary, so that what a tool wrote is kept as far
+// as a step can hold it.
+func keepFields(fields map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(fields)) { // two names cut alike: the first stays
+		v := fields[k]
+		if k = cutUTF8(k, 256); k != "" && v != "" && out[k] == "" {
+			out[k] = cutUTF8(v, 64<<10)
 		}
 	}
-	return &Captured{From: metadataFrom(c.Tool, from), Fields: fields}
+	return out
+}
+
+// cutUTF8 cuts s to at most max bytes without splitting a character.
+func cutUTF8(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
 }
 
 func isEmptyCapture(c *capture.Capture) bool {
@@ -395,7 +419,7 @@ func PromptsFromChat(conv *capture.Conversation, exportName string, exportSHA256
 		if p.SkippedParts > 0 {
 			fields["skipped_parts"] = fmt.Sprint(p.SkippedParts)
 		}
-		c := &Captured{From: fmt.Sprintf("%s chat export %s", conv.Source, exportName), Fields: fields}
+		c := &Captured{From: fmt.Sprintf("%s chat export %s", conv.Source, exportName), Fields: keepFields(fields)}
 		if !p.ClaimedTime.IsZero() {
 			c.ClaimedTime = p.ClaimedTime.UTC().Format(time.RFC3339Nano)
 		}

@@ -154,8 +154,8 @@ func (rb *RuleBook) introduce(r *ledger.Record, s *Step, k ed25519.PublicKey, ce
 	if err := CheckBinding(cert, k); err != nil {
 		return fmt.Errorf("%s record: %v", s.Kind, err)
 	}
-	if cert.Subject.CommonName != s.Name {
-		return fmt.Errorf("%s record names %q, its certificate %q; they must be the same person", s.Kind, s.Name, cert.Subject.CommonName)
+	if cn, _ := CertName(cert); cn != s.Name { // CheckBinding refused all but one name
+		return fmt.Errorf("%s record names %q, its certificate %q; they must be the same person", s.Kind, s.Name, cn)
 	}
 	ks := &KeyState{Key: k, Cert: cert, Name: s.Name, Email: s.Email, Introduced: r.Seq, IntroducedBy: by, Retired: -1}
 	rb.keys[string(k)] = ks

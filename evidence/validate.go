@@ -222,7 +222,7 @@ func (s *Step) checkTexts() error {
 	for _, f := range []struct{ name, v string }{
 		{"tool", s.Tool}, {"model", s.Model}, {"source", s.Source}, {"license", s.License},
 		{"where", s.Where}, {"title", s.Title}, {"owner", s.Owner}, {"contract", s.Contract},
-		{"name", s.Name}, {"email", s.Email},
+		{"name", s.Name}, {"email", s.Email}, {"key", s.Key}, {"cert", s.Cert},
 	} {
 		if err := checkText(f.name, f.v, 4096); err != nil {
 			return err
@@ -253,6 +253,12 @@ func (s *Step) checkTexts() error {
 			if err := checkText("captured field "+k, v, 64<<10); err != nil {
 				return err
 			}
+			if v == "" {
+				return inputErrorf("captured field %q is empty; leave out a field the file does not state", k)
+			}
+		}
+		if err := checkText("captured.claimed_time", c.ClaimedTime, 4096); err != nil {
+			return err
 		}
 		if c.ClaimedTime != "" {
 			if _, err := time.Parse(time.RFC3339Nano, c.ClaimedTime); err != nil {

@@ -149,7 +149,7 @@ func CheckCertSigner(ca *CertSigner, t time.Time) error {
 	case leaf.KeyUsage != 0 && leaf.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0:
 		return bad("%q may not sign documents (its key usage has neither digitalSignature nor nonRepudiation)", leaf.Subject.String())
 	}
-	if _, err := certKey(leaf); err == nil {
+	if _, err := evidence.CertKey(leaf); !errors.Is(err, evidence.ErrNoCairnKey) {
 		return bad("%q names a cairn key (urn:cairn:ed25519:…); sign with your cairn identity instead", leaf.Subject.String())
 	}
 	return nil

@@ -19,7 +19,6 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
-	"github.com/cairn-ledger/cairn/internal/strict"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 	"github.com/cairn-ledger/cairn/ledger/witness"
@@ -884,8 +883,8 @@ func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate, o
 	// Not a key holder of the ledger: a custodian (legal staff exporting with
 	// their own identity). The certificate must still be bound to the Ed25519
 	// key it names; the custodian vouches for the PDF, never for the records.
-	k, err := certKey(signer)
-	if errors.Is(err, errNoCairnKey) {
+	k, err := evidence.CertKey(signer)
+	if errors.Is(err, evidence.ErrNoCairnKey) {
 		checkCASigner(rep, signer, opts)
 		return
 	}
@@ -898,21 +897,9 @@ func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate, o
 	}
 	rep.SignerKey = k
 	rep.Exporter = &KeyReport{Key: ledger.KeyID(k), Name: signer.Subject.CommonName, Introduced: -1, Custodian: true}
-	rep.pass("signer binding", "signed by custodian %q (key %s), who holds no key of this ledger: they vouch for the PDF; the records and the checkpoint are the authors'", signer.Subject.CommonName, ledger.KeyID(k))
+	rep.pass("signer binding", "signed by custodian %q (key %s), who holds no key of this ledger: they vouch for the PDF; the records and the checkpoint are the authors'. The name is the custodian's own claim: compare key %s with the one they gave you (cairn id prints it)", signer.Subject.CommonName, ledger.KeyID(k), ledger.KeyID(k))
 }
 
-// certKey is the Ed25519 key a cairn certificate names (urn:cairn:ed25519:HEX).
-func certKey(cert *x509.Certificate) (ed25519.PublicKey, error) {
-	for _, u := range cert.URIs {
-		if h, ok := strings.CutPrefix(u.String(), "urn:cairn:ed25519:"); ok {
-			k, err := strict.Hex(h, ed25519.PublicKeySize)
-			return ed25519.PublicKey(k), err
-		}
-	}
-	return nil, errNoCairnKey
-}
-
-var errNoCairnKey = errors.New("it names no Ed25519 key")
 
 // checkCASigner reports a PDF signed with a certificate that names no cairn
 // key (export --sign-with): a custodian known by the certificate alone. With
