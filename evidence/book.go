@@ -481,6 +481,12 @@ type Config struct {
 	// Witnesses are the verifier keys (C2SP tlog-cosignature) of witnesses whose
 	// cosignatures verify checks.
 	Witnesses []string `json:"witnesses,omitempty"`
+
+	// Lang is the language packs and labels are written in when no --lang is
+	// given ("" English); TZ the designer's time zone, in which packs show
+	// times beside UTC (an IANA name; "" the language's default).
+	Lang string `json:"lang,omitempty"`
+	TZ   string `json:"tz,omitempty"`
 }
 
 // TSAConfig says where to get trusted time and how to check it.

@@ -23,6 +23,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
+	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -38,6 +39,18 @@ type Options struct {
 	// the pages are drawn and signed, so that the caller can release the
 	// ledger's lock: an export must not keep the designer waiting.
 	DoneReading func()
+	// Lang is the language of the pack's words (msg.Catalogues); nil: English.
+	Lang *msg.Catalogue
+	// Zone is the time zone the pack shows times in, beside UTC; nil: UTC
+	// alone.
+	Zone *time.Location
+}
+
+func (o Options) lang() *msg.Catalogue {
+	if o.Lang == nil {
+		return msg.English
+	}
+	return o.Lang
 }
 
 // Export returns the signed evidence pack of asset, signed by id. It anchors the
@@ -91,7 +104,7 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 	}
 	files := []pdfsign.Attachment{{
 		Name:        BundleName,
-		Description: "cairn evidence bundle (" + BundleFormat + "): the records of asset " + asset + " with inclusion proofs",
+		Description: opts.lang().Pack.BundleDesc.F(BundleFormat, asset),
 		MIMEType:    "application/json",
 		Data:        bd.Encode(),
 		ModTime:     t,
@@ -108,7 +121,7 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 			}
 			files = append(files, pdfsign.Attachment{
 				Name:        AttachmentName(ref),
-				Description: "stored file " + ref.SHA256,
+				Description: opts.lang().Pack.StoredFileDesc.F(ref.SHA256),
 				MIMEType:    mimeOrDefault(ref.Type),
 				Data:        data,
 				ModTime:     t,
@@ -120,7 +133,7 @@ func Export(b *evidence.Book, id *evidence.Identity, asset string, opts Options)
 		Key:    id.PDFKey,
 		Chain:  []*x509.Certificate{id.Cert},
 		Name:   name,
-		Reason: "cairn evidence pack for asset " + asset,
+		Reason: opts.lang().Pack.Reason.F(asset),
 		Time:   t,
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 // Page geometry, in millimetres (A4 portrait).
@@ -41,16 +43,20 @@ type doc struct {
 	replacedOnPage bool
 	replacedAny    bool
 	exported       time.Time // when the pack is made
+	// m holds the pack's words; loc is the zone its times are shown in,
+	// beside UTC (nil: UTC alone).
+	m   *msg.Catalogue
+	loc *time.Location
 }
 
-func newDoc(asset string, pics *pictures, t time.Time) *doc {
+func newDoc(asset string, pics *pictures, t time.Time, m *msg.Catalogue, loc *time.Location) *doc {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
 	pdf.SetCreationDate(t)
 	pdf.SetModificationDate(t)
 	pdf.SetProducer("cairn", false)
 	pdf.SetCreator("cairn export", false)
-	pdf.SetTitle("Evidence pack for asset "+asset, true)
+	pdf.SetTitle(m.Pack.DocTitle.F(asset), true)
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, bottom)
 	// fpdf writes into the font bytes it is given while subsetting, so each
@@ -60,7 +66,7 @@ func newDoc(asset string, pics *pictures, t time.Time) *doc {
 	pdf.AddUTF8FontFromBytes(fontSans, "B", bytes.Clone(faceBold.ttf))
 	pdf.AddUTF8FontFromBytes(fontMono, "", bytes.Clone(faceMono.ttf))
 	pdf.AliasNbPages("{nb}")
-	d := &doc{pdf: pdf, pics: pics, asset: asset}
+	d := &doc{pdf: pdf, pics: pics, asset: asset, m: m, loc: loc}
 	pdf.SetFooterFunc(d.footer)
 	return d
 }
@@ -71,12 +77,12 @@ func (d *doc) footer() {
 	if d.replacedOnPage {
 		d.font("", 7)
 		d.color(colCapt)
-		p.CellFormat(contentW, 3.5, "Characters shown as [U+XXXX] cannot be drawn with the embedded fonts; the exact text is in the attached evidence.json.", "", 1, "L", false, 0, "")
+		p.CellFormat(contentW, 3.5, d.m.Pack.Replaced.String(), "", 1, "L", false, 0, "")
 	}
 	d.font("", 7.5)
 	d.color(colMuted)
-	p.CellFormat(contentW/2, 4, "cairn evidence pack · asset "+d.asset, "", 0, "L", false, 0, "")
-	p.CellFormat(contentW/2, 4, fmt.Sprintf("page %d of {nb}", p.PageNo()), "", 0, "R", false, 0, "")
+	p.CellFormat(contentW/2, 4, d.m.Pack.FooterPack.F(d.asset), "", 0, "L", false, 0, "")
+	p.CellFormat(contentW/2, 4, d.m.Pack.Page.F(p.PageNo(), "{nb}"), "", 0, "R", false, 0, "")
 	d.replacedOnPage = false
 	d.color([3]int{0, 0, 0})
 }
@@ -159,16 +165,19 @@ func (d *doc) muted(s string) {
 	d.color([3]int{0, 0, 0})
 }
 
+// when writes an instant in the pack's language and zone.
+func (d *doc) when(t time.Time) string { return d.m.Time(t, d.loc) }
+
 // field draws "label  value" with the value wrapping in its own column.
-func (d *doc) field(label, value string) {
+func (d *doc) field(label msg.S, value string) {
 	d.fieldStyle(label, value, "")
 }
 
-func (d *doc) fieldStyle(label, value, style string) {
-	const labelW = 42.0
+func (d *doc) fieldStyle(label msg.S, value, style string) {
+	labelW := d.m.LabelWidth
 	p := d.pdf
 	d.font("B", 9.5)
-	l := d.safe("B", label, false)
+	l := d.safe("B", label.String(), false)
 	longLabel := p.GetStringWidth(l) > labelW-1
 	h := d.valueHeight(value, style, contentW-labelW)
 	if longLabel {
@@ -263,9 +272,9 @@ func (d *doc) image(sha string, pic *picture, px int, x, y, w, h float64) {
 		d.font("", 6.5)
 		d.color(colMuted)
 		p.SetXY(x+1, y+h/2-4)
-		reason := "no picture"
+		reason := d.m.Picture["none"].String()
 		if pic != nil {
-			reason = pic.reason
+			reason = pic.reason.F(d.m)
 		}
 		p.MultiCell(w-2, 3, d.safe("", reason, false), "", "C", false)
 		d.color([3]int{0, 0, 0})
