@@ -11,6 +11,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger/witness"
 )
 
@@ -31,6 +32,11 @@ func cmdConfig() *cli.Command {
   tsa.every 15m    the least time between automatic timestamps (default 15m).
   witness VKEY     add a witness's verifier key (printed by cairn witness init);
                    verify then checks that witness's cosignatures.
+  lang nl          the language of packs and labels when no --lang is given
+                   (en or nl; default en).
+  tz ZONE          the designer's time zone: packs show times in it beside UTC
+                   (an IANA name such as Europe/Amsterdam, or UTC; default
+                   Europe/Amsterdam for Dutch packs, UTC for English ones).
 
 Trust anchors in a ledger's own folder are used by verify, but reported as NOT
 independent: anyone who can write to the folder could have put them there.
@@ -45,6 +51,8 @@ Examples:
   cairn config tsa.url https://freetsa.org/tsr
   cairn config tsa.roots freetsa-cacert.pem
   cairn config tsa.every 30m
+  cairn config lang nl
+  cairn config tz Europe/Amsterdam
   cairn config --unset tsa.url
   cairn config --user tsa.roots freetsa-cacert.pem
   cairn config`,
@@ -122,6 +130,12 @@ func printConfig(c *cli.Context, cfg *evidence.Config) {
 	for _, v := range cfg.Witnesses {
 		fmt.Fprintf(w, "witness    %s (in the ledger's folder: not independent; see cairn config --user)\n", v)
 	}
+	if cfg.Lang != "" {
+		fmt.Fprintf(w, "lang       %s (packs and labels)\n", cfg.Lang)
+	}
+	if cfg.TZ != "" {
+		fmt.Fprintf(w, "tz         %s (packs show times in it beside UTC)\n", cfg.TZ)
+	}
 }
 
 func setConfig(b *evidence.Book, cfg *evidence.Config, key, value string) error {
@@ -161,8 +175,18 @@ func setConfig(b *evidence.Book, cfg *evidence.Config, key, value string) error 
 		}
 		_ = v
 		cfg.Witnesses = append(cfg.Witnesses, value)
+	case "lang":
+		if msg.For(value) == nil {
+			return usageErrorf("lang %q: cairn writes in %s", value, msg.Codes())
+		}
+		cfg.Lang = value
+	case "tz":
+		if _, err := loadZone(value, "tz"); err != nil {
+			return err
+		}
+		cfg.TZ = value
 	default:
-		return usageErrorf("unknown setting %q; the settings are tsa.url, tsa.roots, tsa.every and witness", key)
+		return usageErrorf("unknown setting %q; the settings are %s", key, ledgerSettings)
 	}
 	return nil
 }
@@ -181,11 +205,17 @@ func unsetConfig(cfg *evidence.Config, key string) error {
 		}
 	case "witness", "witnesses":
 		cfg.Witnesses = nil
+	case "lang":
+		cfg.Lang = ""
+	case "tz":
+		cfg.TZ = ""
 	default:
-		return usageErrorf("unknown setting %q; the settings are tsa.url, tsa.roots, tsa.every and witness", key)
+		return usageErrorf("unknown setting %q; the settings are %s", key, ledgerSettings)
 	}
 	return nil
 }
+
+const ledgerSettings = "tsa.url, tsa.roots, tsa.every, witness, lang and tz"
 
 // userConfig is cairn config --user: the verifier's own trust anchors.
 func userConfig(c *cli.Context) error {

@@ -29,7 +29,21 @@ pack is anchored to a checkpoint of the whole ledger (signed now and stored, or
 the newest one if it already covers everything), and the PDF is signed with
 your key. Only this asset is in the pack: other assets appear only as hashes.
 
-ASSET defaults to the current asset (cairn use). Check a pack with:
+The pack is written in English or Dutch (--lang nl: every sentence in Dutch,
+for a Dutch court or IP lawyer; what people typed stays as typed). Times are
+shown in UTC, and with --tz, or in a Dutch pack, also in the designer's time
+zone (Europe/Amsterdam unless --tz or the setting tz says otherwise). A
+studio sets its defaults once: cairn config lang nl; cairn config tz Europe/Amsterdam.
+
+ASSET defaults to the current asset (cairn use).
+
+Examples:
+  cairn export poster -o poster.pdf
+  cairn export poster -o poster-nl.pdf --lang nl
+  cairn export poster -o poster.pdf --tz America/New_York
+  cairn export poster --archive mira-ledger.tar -o poster.pdf
+
+Check a pack with:
   cairn verify-pack FILE.pdf`,
 		Flags: []cli.Flag{
 			dirFlag(),
@@ -38,6 +52,8 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			&cli.StringFlag{Name: "c2pa", Usage: "also write a C2PA manifest definition for the final file into this directory"},
 			&cli.BoolFlag{Name: "redact-prompts", Usage: "with --c2pa: put only the prompts' SHA-256 in the manifest, not their text"},
 			&cli.StringFlag{Name: "archive", Usage: "export from an archive written by cairn archive (checked, never restored) instead of a ledger"},
+			langFlag("write the pack"),
+			tzFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
@@ -70,12 +86,16 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 			var once sync.Once
 			release := func() { once.Do(func() { b.Close() }) }
 			defer release()
+			cfg, m, err := settings(c, b)
+			if err != nil {
+				return err
+			}
+			loc, err := zone(c, cfg, m)
+			if err != nil {
+				return err
+			}
 			asset := c.Args().First()
 			if asset == "" {
-				cfg, err := evidence.ReadConfig(b.Dir)
-				if err != nil {
-					return err
-				}
 				if cfg.Asset == "" {
 					return usageErrorf("which asset? Give it as an argument (cairn export ASSET -o FILE.pdf), or choose one with: cairn use ID")
 				}
@@ -88,7 +108,7 @@ ASSET defaults to the current asset (cairn use). Check a pack with:
 				}
 			}
 			if out != "" {
-				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files"), DoneReading: release})
+				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files"), DoneReading: release, Lang: m, Zone: loc})
 				if err != nil {
 					return err
 				}
