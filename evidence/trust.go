@@ -59,6 +59,9 @@ type UserConfig struct {
 	TSARoots  string   `json:"tsa_roots,omitempty"` // PEM file, relative to the config directory
 	Witnesses []string `json:"witnesses,omitempty"`
 	Keys      []string `json:"keys,omitempty"`
+	// Fonts are TrueType files an export draws CJK and other scripts with,
+	// before the fonts fontconfig finds (absolute paths).
+	Fonts []string `json:"fonts,omitempty"`
 }
 
 // UserConfigDir is where the verifier's own settings live.

@@ -44,6 +44,11 @@ type Options struct {
 	// Zone is the time zone the pack shows times in, beside UTC; nil: UTC
 	// alone.
 	Zone *time.Location
+	// Fonts are TrueType files for what the Go fonts cannot draw (CJK and
+	// other scripts), in order of preference; with SystemFonts, fontconfig's
+	// fonts follow them.
+	Fonts       []string
+	SystemFonts bool
 }
 
 func (o Options) lang() *msg.Catalogue {

@@ -29,6 +29,7 @@ func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, s
 	}()
 	pics := loadPictures(b.Files, picturesWanted(c))
 	d := newDoc(c.info.ID, pics, t, opts.lang(), opts.Zone)
+	d.fonts = fallbacks(opts.Fonts, opts.SystemFonts)
 	d.exported = t
 	acc := evidence.NewHistory(c.info.ID, c.steps).Account()
 	d.cover(c, acc, cp, self, opts)
@@ -125,10 +126,8 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 		d.image(f.SHA256, pic, coverPx, margin, y, 90, 90)
 		p.SetLeftMargin(margin + 95)
 		p.SetXY(margin+95, y)
-		d.font("B", 9)
-		p.MultiCell(contentW-95, 4.5, d.safe("B", f.Name, false), "", "L", false)
-		d.font("", 8.5)
-		p.MultiCell(contentW-95, 4.5, d.safe("", w.FileTypeSize.F(orNone(f.Type, w.UnknownType), f.Size), false), "", "L", false)
+		d.multi("B", 9, contentW-95, 4.5, strings.ReplaceAll(f.Name, "\n", " / "), false)
+		d.multi("", 8.5, contentW-95, 4.5, strings.ReplaceAll(w.FileTypeSize.F(orNone(f.Type, w.UnknownType), f.Size), "\n", " / "), false)
 		p.Ln(1)
 		d.font("B", 8.5)
 		p.MultiCell(contentW-95, 4.5, w.FileSHA.String(), "", "L", false)
@@ -400,8 +399,7 @@ func (d *doc) inputs(c *collected, acc *evidence.Account) {
 		}
 		n++
 		d.need(30)
-		d.font("B", 9.5)
-		d.pdf.CellFormat(contentW, lineH, d.safe("B", fmt.Sprintf("#%d  %s", sr.Rec.Seq, s.File.Name), false), "", 1, "L", false, 0, "")
+		d.cell(contentW, lineH, "B", 9.5, fmt.Sprintf("#%d  %s", sr.Rec.Seq, s.File.Name), 1)
 		d.field(w.Recorded, d.when(sr.Rec.Time))
 		d.inputFields(s)
 		d.fieldStyle(w.SHA256, s.File.SHA256, "M")
@@ -546,15 +544,13 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *R
 	d.heading(w.PublicKeys.String())
 	for _, sr := range c.ids {
 		d.need(30)
-		d.font("B", 9.5)
-		d.pdf.CellFormat(contentW, lineH, d.safe("B", w.IdentityRecord.F(d.authorLine(c, sr.Rec.Key), sr.Rec.Seq), false), "", 1, "L", false, 0, "")
+		d.cell(contentW, lineH, "B", 9.5, w.IdentityRecord.F(d.authorLine(c, sr.Rec.Key), sr.Rec.Seq), 1)
 		d.keyFields(cp, sr.Rec.Key, sr.Step)
 	}
 	for _, sr := range c.rots {
 		k := rotatedKey(sr)
 		d.need(30)
-		d.font("B", 9.5)
-		d.pdf.MultiCell(contentW, lineH, d.safe("B", w.Rotation.F(d.authorLine(c, k), sr.Rec.Seq, ledger.KeyID(sr.Rec.Key)), false), "", "L", false)
+		d.multi("B", 9.5, contentW, lineH, strings.ReplaceAll(w.Rotation.F(d.authorLine(c, k), sr.Rec.Seq, ledger.KeyID(sr.Rec.Key)), "\n", " / "), false)
 		d.keyFields(cp, k, sr.Step)
 	}
 	if len(c.rots) > 0 {

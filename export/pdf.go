@@ -47,6 +47,8 @@ type doc struct {
 	// beside UTC (nil: UTC alone).
 	m   *msg.Catalogue
 	loc *time.Location
+	// fonts draw what the Go fonts cannot (nil: none).
+	fonts *fontSet
 }
 
 func newDoc(asset string, pics *pictures, t time.Time, m *msg.Catalogue, loc *time.Location) *doc {
@@ -139,8 +141,7 @@ func (d *doc) section(title string) {
 func (d *doc) heading(title string) {
 	d.need(16)
 	d.pdf.Ln(2)
-	d.font("B", 12)
-	d.pdf.CellFormat(contentW, 7, d.safe("B", title, false), "", 1, "L", false, 0, "")
+	d.cell(contentW, 7, "B", 12, title, 1)
 }
 
 func (d *doc) rule() {
@@ -154,8 +155,55 @@ func (d *doc) rule() {
 
 // para draws text over the full width, wrapping; newlines are kept.
 func (d *doc) para(style string, size float64, s string) {
+	d.multi(style, size, contentW, size*0.45+0.6, s, false)
+}
+
+// multi draws s from the current position in a column w wide, wrapping, as
+// MultiCell does; text with emoji or fallback fonts goes through flow.
+func (d *doc) multi(style string, size, w, lh float64, s string, fill bool) {
 	d.font(style, size)
-	d.pdf.MultiCell(contentW, size*0.45+0.6, d.safe(style, s, true), "", "L", false)
+	if d.needsFlow(style, s) {
+		d.flow(style, size, w, lh, s, fill)
+		return
+	}
+	d.pdf.MultiCell(w, lh, d.safe(style, s, true), "", "L", fill)
+}
+
+// cell draws s on one line in a cell w wide, as CellFormat(w, h, s, "", ln,
+// "L", false, 0, "") does; text with emoji or fallback fonts goes through the
+// runs of flow, and is cut at the cell's end.
+func (d *doc) cell(w, h float64, style string, size float64, s string, ln int) {
+	p := d.pdf
+	d.font(style, size)
+	if !d.needsFlow(style, s) {
+		p.CellFormat(w, h, d.safe(style, s, false), "", ln, "L", false, 0, "")
+		return
+	}
+	x, y := p.GetX(), p.GetY()
+	rs, _, replaced := d.runs(style, strings.ReplaceAll(s, "\n", " / "))
+	if replaced {
+		d.replacedOnPage, d.replacedAny = true, true
+	}
+	d.measure(rs, style, size)
+	cm := p.GetCellMargin()
+	var fit []textRun
+	used := 2 * cm
+	for _, r := range rs {
+		if used+r.w > w {
+			break
+		}
+		fit, used = append(fit, r), used+r.w
+	}
+	d.line(fit, style, size, x+cm, y, h)
+	switch ln {
+	case 0:
+		p.SetXY(x+w, y)
+	case 1:
+		p.SetXY(p.GetX(), y+h)
+		p.SetX(margin)
+	default:
+		p.SetXY(x, y+h)
+	}
 }
 
 // muted draws a small grey paragraph.
@@ -196,10 +244,9 @@ func (d *doc) fieldStyle(label msg.S, value, style string) {
 	if style == "M" {
 		size = 8 // 64 hex digits fit the value column
 	}
-	d.font(style, size)
 	p.SetLeftMargin(margin + labelW)
 	p.SetXY(margin+labelW, y)
-	p.MultiCell(contentW-labelW, lineH, d.safe(style, value, true), "", "L", false)
+	d.multi(style, size, contentW-labelW, lineH, value, false)
 	p.SetLeftMargin(margin)
 	p.SetX(margin)
 }
@@ -213,6 +260,14 @@ func (d *doc) valueHeight(value, style string, w float64) float64 {
 	}
 	d.font(style, size)
 	n := 0
+	if d.needsFlow(style, value) {
+		for _, para := range strings.Split(value, "\n") {
+			rs, _, _ := d.runs(style, para)
+			n += len(d.wrap(rs, style, size, w-2*d.pdf.GetCellMargin()))
+			d.font(style, size)
+		}
+		return min(float64(max(n, 2))*lineH, (pageH-bottom-margin)/2)
+	}
 	text, _ := safeText(d.faceFor(style), value, true)
 	for _, line := range strings.Split(text, "\n") {
 		n += max(1, len(d.pdf.SplitText(line, w)))
@@ -227,7 +282,7 @@ func (d *doc) bullet(s string) {
 	d.need(lineH)
 	p.CellFormat(5, lineH, "•", "", 0, "L", false, 0, "")
 	p.SetLeftMargin(margin + 5)
-	p.MultiCell(contentW-5, lineH, d.safe("", s, true), "", "L", false)
+	d.multi("", 10, contentW-5, lineH, s, false)
 	p.SetLeftMargin(margin)
 	p.SetX(margin)
 }
@@ -236,10 +291,9 @@ func (d *doc) bullet(s string) {
 func (d *doc) box(style string, size float64, s string) {
 	p := d.pdf
 	p.SetFillColor(245, 245, 240)
-	d.font(style, size)
 	p.SetLeftMargin(margin + 2)
 	p.SetX(margin + 2)
-	p.MultiCell(contentW-2, size*0.45+0.8, d.safe(style, s, true), "", "L", true)
+	d.multi(style, size, contentW-2, size*0.45+0.8, s, true)
 	p.SetLeftMargin(margin)
 	p.SetX(margin)
 }
@@ -248,15 +302,32 @@ func (d *doc) box(style string, size float64, s string) {
 func (d *doc) label(text string, c [3]int) {
 	p := d.pdf
 	d.font("B", 7.5)
+	var rs []textRun
 	s := d.safe("B", text, false)
 	w := p.GetStringWidth(s) + 3
+	flowing := d.needsFlow("B", text)
+	if flowing {
+		rs, _, _ = d.runs("B", text)
+		d.measure(rs, "B", 7.5)
+		w = 3
+		for _, r := range rs {
+			w += r.w
+		}
+	}
 	if x := p.GetX(); x+w > pageW-margin && x > margin {
 		// No room left on this line: the tag goes on the next one.
 		p.SetXY(margin, p.GetY()+5)
 	}
 	p.SetFillColor(c[0], c[1], c[2])
 	p.SetTextColor(255, 255, 255)
-	p.CellFormat(w, 4.2, s, "", 0, "C", true, 0, "")
+	if flowing {
+		x, y := p.GetX(), p.GetY()
+		p.Rect(x, y, w, 4.2, "F")
+		d.line(rs, "B", 7.5, x+1.5, y, 4.2)
+		p.SetXY(x+w, y)
+	} else {
+		p.CellFormat(w, 4.2, s, "", 0, "C", true, 0, "")
+	}
 	p.SetTextColor(0, 0, 0)
 	p.SetX(p.GetX() + 1.5)
 }

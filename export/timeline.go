@@ -213,9 +213,8 @@ func (d *doc) step(c *collected, hist *evidence.History, sr evidence.StepRecord)
 	}
 	h := sr.Rec.Hash()
 	d.color(colMuted)
-	d.font("M", 7)
 	d.need(4)
-	p.CellFormat(contentW, 3.6, d.safe("M", w.RecordLine.F(h[:8], ledger.KeyID(sr.Rec.Key))+"  "+clip(c.names[string(sr.Rec.Key)], 40), false), "", 1, "L", false, 0, "")
+	d.cell(contentW, 3.6, "M", 7, w.RecordLine.F(h[:8], ledger.KeyID(sr.Rec.Key))+"  "+clip(c.names[string(sr.Rec.Key)], 40), 1)
 	d.color([3]int{0, 0, 0})
 	d.rule()
 	p.Ln(1.5)
@@ -263,10 +262,9 @@ func blockStart(s *evidence.Step) float64 {
 }
 
 func (d *doc) small(s string) {
-	d.font("", 8.5)
 	d.need(5)
 	d.color(colMuted)
-	d.pdf.CellFormat(contentW, 4.5, d.safe("", s, false), "", 1, "L", false, 0, "")
+	d.cell(contentW, 4.5, "", 8.5, s, 1)
 	d.color([3]int{0, 0, 0})
 }
 
@@ -305,10 +303,9 @@ func (d *doc) caption(f evidence.FileRef, x, y float64, chosen bool) {
 		d.color(colMuted)
 		p.CellFormat(cellW, 3, f.Short(), "", 2, "L", false, 0, "")
 	}
-	d.font("", 6.5)
 	d.color(colMuted)
 	p.SetX(x)
-	p.CellFormat(cellW, 3, d.safe("", clip(f.Name, 26), false), "", 0, "L", false, 0, "")
+	d.cell(cellW, 3, "", 6.5, clip(f.Name, 26), 0)
 	d.color([3]int{0, 0, 0})
 }
 
@@ -333,9 +330,8 @@ func (d *doc) beforeAfter(before, after evidence.FileRef) {
 	for i, f := range []evidence.FileRef{before, after} {
 		x := margin + float64(i)*(w+16)
 		p.SetXY(x, y+w+0.6)
-		d.font("M", 6.5)
 		d.color(colMuted)
-		p.CellFormat(w, 3, f.Short()+"  "+d.safe("M", clip(f.Name, 30), false), "", 0, "L", false, 0, "")
+		d.cell(w, 3, "M", 6.5, f.Short()+"  "+clip(f.Name, 30), 0)
 	}
 	d.color([3]int{0, 0, 0})
 	p.SetXY(margin, y+w+5)

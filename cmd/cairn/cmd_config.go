@@ -11,6 +11,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export"
 	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger/witness"
 )
@@ -46,6 +47,9 @@ Your own anchors live outside every ledger, beside your identity key
   --user tsa.roots FILE   the TSA roots you trust (the file is copied)
   --user witness VKEY     a witness whose cosignatures you trust
   --user key VKEY         a ledger's checkpoint key you expect (cairn id --vkey)
+  --user font FILE        a TrueType font (.ttf) for what the built-in fonts
+                          cannot draw, such as CJK, tried before the fonts
+                          fontconfig finds (repeatable)
 
 Examples:
   cairn config tsa.url https://freetsa.org/tsr
@@ -59,7 +63,7 @@ Examples:
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.BoolFlag{Name: "unset", Usage: "remove the setting KEY"},
-			&cli.BoolFlag{Name: "user", Usage: "your own trust anchors, outside every ledger (tsa.roots, witness, key)"},
+			&cli.BoolFlag{Name: "user", Usage: "your own settings, outside every ledger (tsa.roots, witness, key, font)"},
 			jsonFlag("print the settings as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -234,8 +238,10 @@ func userConfig(c *cli.Context) error {
 			cfg.Witnesses = nil
 		case "key", "keys":
 			cfg.Keys = nil
+		case "font", "fonts":
+			cfg.Fonts = nil
 		default:
-			return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness and key", args[0])
+			return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness, key and font", args[0])
 		}
 	case len(args) == 2 && !c.Bool("unset"):
 		if err := setUserConfig(cfg, args[0], args[1]); err != nil {
@@ -266,6 +272,9 @@ func userConfig(c *cli.Context) error {
 	for _, v := range cfg.Keys {
 		fmt.Fprintf(w, "key        %s\n", v)
 	}
+	for _, v := range cfg.Fonts {
+		fmt.Fprintf(w, "font       %s\n", v)
+	}
 	return nil
 }
 
@@ -293,8 +302,17 @@ func setUserConfig(cfg *evidence.UserConfig, key, value string) error {
 			return usageErrorf("key: %q is not a checkpoint verifier key (cairn id --vkey prints one): %v", value, err)
 		}
 		addUnique(&cfg.Keys, value)
+	case "font":
+		abs, err := filepath.Abs(value)
+		if err != nil {
+			return usageErrorf("font: %v", err)
+		}
+		if _, err := export.CheckFont(abs); err != nil {
+			return usageErrorf("font: %v", err)
+		}
+		addUnique(&cfg.Fonts, abs)
 	default:
-		return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness and key", key)
+		return usageErrorf("unknown setting %q; your own settings are tsa.roots, witness, key and font", key)
 	}
 	return nil
 }

@@ -35,6 +35,12 @@ shown in UTC, and with --tz, or in a Dutch pack, also in the designer's time
 zone (Europe/Amsterdam unless --tz or the setting tz says otherwise). A
 studio sets its defaults once: cairn config lang nl; cairn config tz Europe/Amsterdam.
 
+Everything people type is drawn, emoji too (as outlines from the Noto Emoji
+font built into cairn). CJK and other scripts the built-in fonts lack are
+drawn with a TrueType font from the machine: one named with cairn config
+--user font FILE.ttf, or one fontconfig finds; without one, such a character
+is shown as [U+XXXX]. The exact text is always in evidence.json.
+
 ASSET defaults to the current asset (cairn use).
 
 Examples:
@@ -108,7 +114,12 @@ Check a pack with:
 				}
 			}
 			if out != "" {
-				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files"), DoneReading: release, Lang: m, Zone: loc})
+				user, err := evidence.ReadUserConfig()
+				if err != nil {
+					return err
+				}
+				pdf, err := export.Export(b, id, asset, export.Options{WithFiles: c.Bool("with-files"), DoneReading: release, Lang: m, Zone: loc,
+					Fonts: user.Fonts, SystemFonts: true})
 				if err != nil {
 					return err
 				}
