@@ -135,3 +135,18 @@ func TestDutchPlurals(t *testing.T) {
 		}
 	}
 }
+
+// TestCatalogueDrawable: every character of every language's sentences is in
+// the built-in Go fonts, so no pack's own words depend on the machine's fonts
+// or become markers.
+func TestCatalogueDrawable(t *testing.T) {
+	for _, c := range msg.Catalogues {
+		for _, s := range msgtest.Sentences(c) {
+			for _, r := range s {
+				if r != '\n' && (!faceRegular.canDraw(r) || !faceBold.canDraw(r)) {
+					t.Errorf("%s: %q in %q is not in the Go fonts", c.Code, r, s)
+				}
+			}
+		}
+	}
+}
