@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 // Account is the human-versus-AI account of one asset: what was done, by whom,
@@ -61,9 +63,11 @@ type Account struct {
 	Disclosures []DisclosureRecord `json:"disclosures,omitempty"`
 
 	// SourceType is the IPTC digital source type of the final work
-	// (History.FinalSourceType); "" when unknown, and then SourceUnknown says why.
+	// (History.FinalSourceType); "" when unknown, and then UnknownWhy is the
+	// reason code and SourceUnknown says it in English.
 	SourceType    string `json:"digital_source_type"`
 	SourceUnknown string `json:"digital_source_type_unknown,omitempty"`
+	UnknownWhy    string `json:"-"`
 
 	history *History
 }
@@ -96,7 +100,10 @@ func (h *History) Account() *Account {
 	for _, sr := range h.Steps {
 		a.count(sr)
 	}
-	a.SourceType, a.SourceUnknown = h.FinalSourceType()
+	a.SourceType, a.UnknownWhy = h.FinalSourceType()
+	if a.UnknownWhy != "" {
+		a.SourceUnknown = msg.Name(msg.English.Unknown, a.UnknownWhy)
+	}
 	return a
 }
 
@@ -212,47 +219,49 @@ func (a *Account) Span() time.Duration { return a.Last.Sub(a.First) }
 // HumanContribution lists, in plain words, what the human did. These are the facts
 // that copyright in AI-assisted work rests on: selection, arrangement, modification
 // and the author's own material. An AI-assisted edit is named as such: it is a
-// person directing an AI tool, never an edit by hand.
-func (a *Account) HumanContribution() []string {
+// person directing an AI tool, never an edit by hand. The words are m's.
+func (a *Account) HumanContribution(m *msg.Catalogue) []string {
+	w := &m.Account
 	var out []string
 	if n := a.Prompts + a.PromptsBoth; n > 0 {
-		s := "wrote " + Plural(n, "prompt", "prompts")
+		s := w.WrotePrompts.N(n)
 		if a.PromptsBoth > 0 {
-			s += fmt.Sprintf(" (%d of them together with an AI assistant)", a.PromptsBoth)
+			s += w.WithAssistant.F(a.PromptsBoth)
 		}
 		out = append(out, s)
 	}
 	if a.Selections > 0 {
-		out = append(out, fmt.Sprintf("made %s among AI-generated candidates: %s", Plural(a.Selections, "selection", "selections"), chosenList(a.ChosenOutOf)))
+		out = append(out, w.MadeSelections.F(w.Selections.N(a.Selections), chosenList(m, a.ChosenOutOf)))
 	}
 	if a.EditsByHand > 0 {
-		out = append(out, fmt.Sprintf("made %s by hand (non-generative tools)", Plural(a.EditsByHand, "recorded edit", "recorded edits")))
+		out = append(out, w.EditsByHand.F(w.RecordedEdits.N(a.EditsByHand)))
 	}
 	if a.EditsAIAssisted > 0 {
-		out = append(out, fmt.Sprintf("directed %s (a person steering an AI tool on part of the work; the AI made the new content)", Plural(a.EditsAIAssisted, "AI-assisted edit", "AI-assisted edits")))
+		out = append(out, w.DirectedEdits.F(w.AIAssistedEdits.N(a.EditsAIAssisted)))
 	}
 	if a.Sketches > 0 {
-		out = append(out, fmt.Sprintf("added %s of their own (sketches or material)", Plural(a.Sketches, "piece", "pieces")))
+		out = append(out, w.AddedOwn.F(w.Pieces.N(a.Sketches)))
 	}
 	if a.Notes > 0 {
-		out = append(out, fmt.Sprintf("recorded %s on their decisions", Plural(a.Notes, "note", "notes")))
+		out = append(out, w.RecordedNotes.F(w.Notes.N(a.Notes)))
 	}
 	if a.Finals > 0 {
-		out = append(out, "declared the final work")
+		out = append(out, w.DeclaredFinal.String())
 	}
 	return out
 }
 
-// AIContribution lists what AI systems produced.
-func (a *Account) AIContribution() []string {
+// AIContribution lists what AI systems produced, in m's words.
+func (a *Account) AIContribution(m *msg.Catalogue) []string {
+	w := &m.Account
 	var out []string
 	if a.Generations > 0 {
-		s := fmt.Sprintf("%s produced %s", Plural(a.Generations, "generation", "generations"), Plural(a.Candidates, "candidate", "candidates"))
+		s := w.Produced.F(w.Generations.N(a.Generations), w.Candidates.N(a.Candidates))
 		if len(a.GenerationTools) > 0 {
 			s += " (" + strings.Join(a.GenerationTools, ", ") + ")"
 		}
 		if a.FromInput > 0 {
-			s += fmt.Sprintf(", %d of them from input images", a.FromInput)
+			s += w.FromInputImages.F(a.FromInput)
 		}
 		out = append(out, s)
 	}
@@ -261,40 +270,41 @@ func (a *Account) AIContribution() []string {
 		tools = " (" + strings.Join(a.EditTools, ", ") + ")"
 	}
 	if a.EditsAIAssisted > 0 {
-		out = append(out, fmt.Sprintf("%s made new content under human direction%s", Plural(a.EditsAIAssisted, "AI-assisted edit", "AI-assisted edits"), tools))
+		out = append(out, w.MadeUnderDirection.F(w.AIAssistedEdits.N(a.EditsAIAssisted), tools))
 	}
 	if a.EditsByAI > 0 {
-		out = append(out, fmt.Sprintf("%s made by an AI tool on its own%s", Plural(a.EditsByAI, "edit", "edits"), tools))
+		out = append(out, w.MadeByAIAlone.F(w.Edits.N(a.EditsByAI), tools))
 	}
 	if a.PromptsAI > 0 {
-		out = append(out, fmt.Sprintf("%s written by an AI", Plural(a.PromptsAI, "text", "texts")))
+		out = append(out, w.WrittenByAI.F(w.Texts.N(a.PromptsAI)))
 	}
 	if a.PromptsBoth > 0 {
-		out = append(out, fmt.Sprintf("%s co-written with an AI", Plural(a.PromptsBoth, "prompt", "prompts")))
+		out = append(out, w.CoWritten.F(w.Prompts.N(a.PromptsBoth)))
 	}
 	return out
 }
 
 // UnknownContribution lists what the record cannot attribute to a human or an
-// AI. It is counted as neither.
-func (a *Account) UnknownContribution() []string {
+// AI, in m's words. It is counted as neither.
+func (a *Account) UnknownContribution(m *msg.Catalogue) []string {
+	w := &m.Account
 	var out []string
 	if a.UnknownFiles > 0 {
-		out = append(out, fmt.Sprintf("%s of unknown origin (no metadata says what made %s)", Plural(a.UnknownFiles, "file", "files"), PluralWord(a.UnknownFiles, "it", "them")))
+		out = append(out, w.UnknownFiles.F(w.Files.N(a.UnknownFiles), w.ItThem.N(a.UnknownFiles)))
 	}
 	if a.EditsUnknown > 0 {
-		out = append(out, fmt.Sprintf("%s whose author is not recorded (a watched file changed)", Plural(a.EditsUnknown, "change", "changes")))
+		out = append(out, w.UnknownChanges.F(w.Changes.N(a.EditsUnknown)))
 	}
 	return out
 }
 
-func chosenList(ns []int) string {
+func chosenList(m *msg.Catalogue, ns []int) string {
 	parts := make([]string, 0, len(ns))
 	for _, n := range ns {
-		parts = append(parts, fmt.Sprintf("1 of %d", n))
+		parts = append(parts, m.Account.OneOf.F(n))
 	}
 	if len(parts) > 6 {
-		return strings.Join(parts[:6], ", ") + fmt.Sprintf(", … (%d more)", len(parts)-6)
+		return strings.Join(parts[:6], ", ") + m.Account.MoreChosen.F(len(parts)-6)
 	}
 	return strings.Join(parts, ", ")
 }

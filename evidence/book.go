@@ -488,6 +488,12 @@ type Config struct {
 	// Studios are the verifier keys of studio logs whose inclusion proofs are
 	// checked as they arrive, and by verify (FORMAT.md §3.3).
 	Studios []string `json:"studios,omitempty"`
+
+	// Lang is the language packs and labels are written in when no --lang is
+	// given ("" English); TZ the designer's time zone, in which packs show
+	// times beside UTC (an IANA name; "" the language's default).
+	Lang string `json:"lang,omitempty"`
+	TZ   string `json:"tz,omitempty"`
 }
 
 // PublishConfig says where cairn publish sends checkpoints, and how often it

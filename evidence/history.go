@@ -324,8 +324,18 @@ func combineTypes(parts []string) string {
 	return parts[0]
 }
 
+// Why a work's source type is unknown: the reason codes FinalSourceType gives.
+// Their words are in the message catalogue (msg.Catalogue.Unknown).
+const (
+	UnknownNoContent    = "no-content"   // nothing that makes content is recorded
+	UnknownSomeMaterial = "some-unknown" // the origin of some recorded material is unknown
+	UnknownNoMaking     = "no-making"    // no step records how the final file was made
+	UnknownPart         = "part-unknown" // part of the final work is of unknown origin
+	UnknownUnlinkedAI   = "unlinked-ai"  // AI output is recorded, not linked to the final work
+)
+
 // FinalSourceType is the IPTC digital source type of the final work, with the
-// reason when it is unknown (""): from the recorded making of the final file
+// reason code when it is unknown (""): from the recorded making of the final file
 // and the file's own credentials. When no AI is linked to the final file but
 // the asset records AI output, cairn cannot tell whether that output is in the
 // work, and says unknown rather than human-made. Without a final work, it is
@@ -341,21 +351,21 @@ func (h *History) FinalSourceType() (t string, unknownWhy string) {
 			}
 		}
 		if len(parts) == 0 {
-			return "", "nothing that makes content is recorded"
+			return "", UnknownNoContent
 		}
 		if t = combineTypes(parts); t == "" {
-			return "", "the origin of some recorded material is unknown"
+			return "", UnknownSomeMaterial
 		}
 		return t, ""
 	}
 	t = h.fileSourceType(h.Final.Step.File.SHA256, h.index(h.Final.Rec.Seq))
 	switch {
 	case t == "" && h.producer(h.Final.Step.File.SHA256, h.index(h.Final.Rec.Seq)) < 0:
-		return "", "no step records how the final file was made"
+		return "", UnknownNoMaking
 	case t == "":
-		return "", "part of the final work is of unknown origin"
+		return "", UnknownPart
 	case !IsAI(t) && h.unlinkedAI():
-		return "", "AI output is recorded for this asset, and the record does not show whether the final work contains it"
+		return "", UnknownUnlinkedAI
 	}
 	return t, ""
 }

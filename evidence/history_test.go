@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 // session is the making the issue describes, in steps: a generation of four
@@ -39,13 +41,13 @@ func TestAccountKeepsAIAssistedEditsApart(t *testing.T) {
 	if a.EditsByHand != 1 || a.EditsAIAssisted != 2 || a.Edits() != 3 || a.FromInput != 1 || a.Candidates != 8 {
 		t.Errorf("by hand %d, AI-assisted %d, all %d, from input %d, candidates %d; want 1, 2, 3, 1, 8", a.EditsByHand, a.EditsAIAssisted, a.Edits(), a.FromInput, a.Candidates)
 	}
-	human := strings.Join(a.HumanContribution(), "\n")
+	human := strings.Join(a.HumanContribution(msg.English), "\n")
 	mustContain(t, "the human contribution", human, "made 1 recorded edit by hand", "directed 2 AI-assisted edits",
 		"made 2 selections among AI-generated candidates: 1 of 4, 1 of 4", "wrote 1 prompt (1 of them together with an AI assistant)")
 	if strings.Contains(human, "edits by hand") || strings.Contains(human, "3 recorded") {
 		t.Errorf("an AI-assisted edit is counted as an edit by hand:\n%s", human)
 	}
-	mustContain(t, "the AI contribution", strings.Join(a.AIContribution(), "\n"), "2 generations produced 8 candidates (midjourney), 1 of them from input images", "2 AI-assisted edits made new content under human direction (magnific, Adobe Photoshop (Adobe Firefly))", "1 text written by an AI")
+	mustContain(t, "the AI contribution", strings.Join(a.AIContribution(msg.English), "\n"), "2 generations produced 8 candidates (midjourney), 1 of them from input images", "2 AI-assisted edits made new content under human direction (magnific, Adobe Photoshop (Adobe Firefly))", "1 text written by an AI")
 	if a.SourceType != SourceComposite {
 		t.Errorf("final source type %q, want composite", a.SourceType)
 	}
@@ -81,7 +83,7 @@ func TestLineage(t *testing.T) {
 }
 
 func TestCopyrightDraftClaimsOnlyWhatTheRecordShows(t *testing.T) {
-	d := NewHistory("a", records(t, "a", session()...)).CopyrightDraft()
+	d := NewHistory("a", records(t, "a", session()...)).CopyrightDraft(msg.English)
 	authored := strings.Join(d.Authored, "\n")
 	mustContain(t, "the draft", authored,
 		"selection of AI-generated material: 2 recorded selections, each choosing one candidate among several (#3: 1 of 4, \"the fox looks back\"; #5: 1 of 4)",
@@ -106,14 +108,14 @@ func TestCopyrightDraftClaimsOnlyWhatTheRecordShows(t *testing.T) {
 	}
 
 	// One choice of one variant: a selection, and nothing more.
-	one := NewHistory("a", records(t, "a", gen(), &Step{Kind: KindSelect, File: fileP("b.png"), From: []FileRef{file("ai.png"), file("b.png")}}, final("b.png"))).CopyrightDraft()
+	one := NewHistory("a", records(t, "a", gen(), &Step{Kind: KindSelect, File: fileP("b.png"), From: []FileRef{file("ai.png"), file("b.png")}}, final("b.png"))).CopyrightDraft(msg.English)
 	if len(one.Authored) != 1 || one.Authored[0] != "selection of AI-generated material: 1 recorded selection, choosing one candidate among several (#1: 1 of 2)" {
 		t.Errorf("one selection: %q", one.Authored)
 	}
-	if c := NewHistory("a", records(t, "a", gen())).CopyrightDraft(); c.Caveat == "" || len(c.Authored) != 0 {
+	if c := NewHistory("a", records(t, "a", gen())).CopyrightDraft(msg.English); c.Caveat == "" || len(c.Authored) != 0 {
 		t.Errorf("no final work: %+v", c)
 	}
-	unknown := NewHistory("a", records(t, "a", &Step{Kind: KindFile, By: ActorUnknown, File: fileP("x.png")}, edit(ActorHuman, "x.png", "y.png"), final("y.png"))).CopyrightDraft()
+	unknown := NewHistory("a", records(t, "a", &Step{Kind: KindFile, By: ActorUnknown, File: fileP("x.png")}, edit(ActorHuman, "x.png", "y.png"), final("y.png"))).CopyrightDraft(msg.English)
 	if len(unknown.NotClaimed) != 1 || !strings.Contains(unknown.NotClaimed[0], "x.png (record #0), a file of unknown origin") {
 		t.Errorf("unknown origin not set apart: %q", unknown.NotClaimed)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/xml"
 	"fmt"
 	"strings"
+
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 // Disclosure classes: how much of a work an AI made, derived from its records.
@@ -43,9 +45,6 @@ const (
 	DataMiningAllowed    = "http://ns.useplus.org/ldf/vocab/DMI-ALLOWED"
 )
 
-// Languages a disclosure can be written in.
-var LabelLanguages = []string{"en", "nl"}
-
 // A Disclosure is what a work must say about AI: a short label for people, the
 // reason for it, and the machine-readable terms for its metadata.
 type Disclosure struct {
@@ -75,13 +74,15 @@ type discloseSrc struct {
 }
 
 // Disclose derives the disclosure for one asset from its records (in ledger
-// order) and what is known of the asset. lang is "en" or "nl".
+// order) and what is known of the asset. lang is a language of the message
+// catalogue ("en", "nl"); "" is English.
 func Disclose(info *AssetInfo, steps []StepRecord, lang string) (*Disclosure, error) {
 	if lang == "" {
 		lang = "en"
 	}
-	if !contains(LabelLanguages, lang) {
-		return nil, inputErrorf("language %q is not one of %s", lang, strings.Join(LabelLanguages, ", "))
+	m := msg.For(lang)
+	if m == nil {
+		return nil, inputErrorf("language %q is not one of %s", lang, msg.Codes())
 	}
 	h := NewHistory(info.ID, steps)
 	d := &Disclosure{Asset: info.ID, Lang: lang, TDM: "prohibited", TDMRecorded: info.TDM != "", DataMining: DataMiningProhibited,
@@ -93,9 +94,9 @@ func Disclose(info *AssetInfo, steps []StepRecord, lang string) (*Disclosure, er
 	d.DigitalSourceType = t
 	lc := h.lineageCounts()
 	d.Class = classOf(h, t, lc)
-	d.LabelEN = labels[d.Class]["en"]
-	d.Label = labels[d.Class][lang]
-	d.Explanation = explain(lc, d.Class, why, lang)
+	d.LabelEN = string(msg.English.Label.Classes[d.Class])
+	d.Label = string(m.Label.Classes[d.Class])
+	d.Explanation = explain(m, lc, d.Class, why)
 	return d, nil
 }
 
@@ -122,19 +123,10 @@ func classOf(h *History, t string, lc lineageCounts) string {
 	return ClassAIElements
 }
 
-// labels are the short texts. "Generated with AI" is only for AI output as it
-// came; everything a human shaped is "made with the help of AI", qualified by
-// how, so that the label neither hides AI nor claims more of the author than
-// the record shows.
-var labels = map[string]map[string]string{
-	ClassAIGenerated: {"en": "Generated with AI", "nl": "Gegenereerd met AI"},
-	ClassAIAssisted:  {"en": "Made with the help of AI, edited by a human", "nl": "Gemaakt met behulp van AI, bewerkt door een mens"},
-	ClassAIDirected:  {"en": "Made with AI, edited with AI tools under human direction", "nl": "Gemaakt met AI, bewerkt met AI-tools onder menselijke regie"},
-	ClassHumanWithAI: {"en": "Made with the help of AI: human work with AI elements", "nl": "Gemaakt met behulp van AI: menselijk werk met AI-elementen"},
-	ClassAIElements:  {"en": "Contains AI-generated elements", "nl": "Bevat door AI gegenereerde elementen"},
-	ClassHuman:       {"en": "Made without generative AI", "nl": "Gemaakt zonder generatieve AI"},
-	ClassUnknown:     {"en": "AI use not established", "nl": "AI-gebruik niet vastgesteld"},
-}
+// The short labels are in the message catalogue (msg.Label.Classes). "Generated
+// with AI" is only for AI output as it came; everything a human shaped is "made
+// with the help of AI", qualified by how, so that the label neither hides AI
+// nor claims more of the author than the record shows.
 
 // lineageCounts counts the steps of the final work's recorded making (or of
 // every step that counts, when no final work is declared).
@@ -186,104 +178,48 @@ func (h *History) lineageCounts() lineageCounts {
 	return c
 }
 
-// words picks a language and the number of a noun.
-type words struct{ lang string }
-
-func (w words) n(k int, en1, enN, nl1, nlN string) string {
-	if w.lang == "nl" {
-		return Plural(k, nl1, nlN)
-	}
-	return Plural(k, en1, enN)
-}
-
-func (w words) t(en, nl string) string {
-	if w.lang == "nl" {
-		return nl
-	}
-	return en
-}
-
-// list joins the non-empty parts: "a, b and c" / "a, b en c".
-func (w words) list(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p != "" {
-			out = append(out, p)
-		}
-	}
-	switch len(out) {
-	case 0:
-		return ""
-	case 1:
-		return out[0]
-	}
-	return strings.Join(out[:len(out)-1], ", ") + w.t(" and ", " en ") + out[len(out)-1]
-}
-
-func (w words) ifAny(k int, en1, enN, nl1, nlN string) string {
-	if k == 0 {
-		return ""
-	}
-	return w.n(k, en1, enN, nl1, nlN)
-}
-
 // explain says, from the counts of the final work's making, why the label is
-// what it is.
-func explain(c lineageCounts, class, unknownWhy string, lang string) string {
-	w := words{lang}
+// what it is, in m's words.
+func explain(m *msg.Catalogue, c lineageCounts, class, unknownWhy string) string {
+	w := &m.Label
 	join := func(ts []string) string {
 		if len(ts) == 0 {
-			return w.t("an AI tool", "een AI-tool")
+			return w.AnAITool.String()
 		}
 		return strings.Join(ts, ", ")
 	}
+	ifAny := func(p msg.P, k int) string {
+		if k == 0 {
+			return ""
+		}
+		return p.N(k)
+	}
 	tools, editTools := join(c.genTools), join(c.editTools)
 	allTools := join(append(append([]string(nil), c.genTools...), c.editTools...))
-	gens := w.n(c.gens, "AI generation", "AI generations", "AI-generatie", "AI-generaties")
-	human := w.list(
-		w.ifAny(c.hand, "edit by hand", "edits by hand", "bewerking met de hand", "bewerkingen met de hand"),
-		w.ifAny(c.sketches, "sketch of their own", "sketches of their own", "eigen schets", "eigen schetsen"),
-		w.ifAny(c.assisted, "AI-assisted edit they directed", "AI-assisted edits they directed", "AI-bewerking onder hun regie", "AI-bewerkingen onder hun regie"),
-	)
+	gens := w.Generations.N(c.gens)
+	human := m.List(ifAny(w.HandEdits, c.hand), ifAny(w.OwnSketches, c.sketches), ifAny(w.DirectedEdits, c.assisted))
 	if c.assisted > 0 {
-		human += w.t(" (with "+editTools+")", " (met "+editTools+")")
+		human += w.WithTools.F(editTools)
 	}
 	chose := ""
 	if c.sels > 0 {
-		chose = w.t(" The human chose among the candidates ("+w.n(c.sels, "selection", "selections", "", "")+").",
-			" De mens koos uit de kandidaten ("+w.n(c.sels, "", "", "keuze", "keuzes")+").")
+		chose = w.Chose.F(w.Selections.N(c.sels))
 	}
 	switch class {
 	case ClassAIGenerated:
-		return w.t("The final work is AI output ("+gens+" with "+tools+") that no recorded human step changed.",
-			"Het eindresultaat is AI-uitvoer ("+gens+" met "+tools+") die door geen vastgelegde menselijke stap is veranderd.") + chose
+		return w.AIGenerated.F(gens, tools) + chose
 	case ClassAIAssisted:
-		return w.t("AI made the base ("+gens+" with "+tools+"); a human then changed it: "+human+".",
-			"AI maakte de basis ("+gens+" met "+tools+"); een mens veranderde die daarna: "+human+".")
+		return w.AIAssisted.F(gens, tools, human)
 	case ClassAIDirected:
-		return w.t("AI made the base ("+gens+" with "+tools+") and the later changes ("+w.n(c.assisted+c.byAI, "AI edit", "AI edits", "", "")+" with "+editTools+"), which a human directed; no edit by hand and no material of the author's own is recorded in it.",
-			"AI maakte de basis ("+gens+" met "+tools+") en de latere wijzigingen ("+w.n(c.assisted+c.byAI, "", "", "AI-bewerking", "AI-bewerkingen")+" met "+editTools+"), onder menselijke regie; er is geen bewerking met de hand en geen eigen materiaal van de maker in vastgelegd.")
+		return w.AIDirected.F(gens, tools, w.AIEdits.N(c.assisted+c.byAI), editTools)
 	case ClassHumanWithAI:
-		return w.t("The work began with the author's own sketch ("+human+"); AI supplied parts of it (with "+allTools+").",
-			"Het werk begon met een eigen schets van de maker ("+human+"); AI leverde delen ervan (met "+allTools+").")
+		return w.HumanWithAI.F(human, allTools)
 	case ClassAIElements:
-		return w.t("The final work contains AI output (made with "+allTools+"); the origin of the material it began from is not recorded.",
-			"Het eindresultaat bevat AI-uitvoer (gemaakt met "+allTools+"); de herkomst van het materiaal waarmee het begon is niet vastgelegd.")
+		return w.AIElements.F(allTools)
 	case ClassUnknown:
-		return w.t("cairn cannot tell whether AI made part of this work: "+unknownWhy+".",
-			"cairn kan niet vaststellen of AI een deel van dit werk maakte: "+unknownWhyNL[unknownWhy]+".")
+		return w.Unknown.F(msg.Name(m.Unknown, unknownWhy))
 	}
-	return w.t("No AI output is recorded in the making of this work; AI Act art. 50 then asks for no disclosure.",
-		"Er is geen AI-uitvoer vastgelegd in het maken van dit werk; de AI-verordening (art. 50) vraagt dan geen vermelding.")
-}
-
-// unknownWhyNL translates the reasons History.FinalSourceType gives.
-var unknownWhyNL = map[string]string{
-	"nothing that makes content is recorded":                                                                "er is niets vastgelegd dat inhoud maakt",
-	"the origin of some recorded material is unknown":                                                       "de herkomst van een deel van het vastgelegde materiaal is onbekend",
-	"no step records how the final file was made":                                                           "geen stap legt vast hoe het eindbestand is gemaakt",
-	"part of the final work is of unknown origin":                                                           "een deel van het eindresultaat is van onbekende herkomst",
-	"AI output is recorded for this asset, and the record does not show whether the final work contains it": "er is AI-uitvoer vastgelegd voor dit werk, en het verslag toont niet of het eindresultaat die bevat",
+	return w.Human.String()
 }
 
 // XMP returns an XMP sidecar (a standalone .xmp packet) with the disclosure:

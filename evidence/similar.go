@@ -186,7 +186,7 @@ func (v *FilesView) Records(sum [32]byte) ([]StepRecord, error) {
 
 // FileRoles says what a file was in a step: a candidate a generation produced,
 // the chosen or a rejected candidate of a selection, an edit's before or
-// after, a sketch, a third-party input, the final work, an input to a
+// after, a sketch, an input (third-party or the designer's own), the final work, an input to a
 // generation, or a file compared in a similarity check.
 func FileRoles(s *Step, sum string) []string {
 	var out []string
@@ -222,7 +222,7 @@ func FileRoles(s *Step, sum string) []string {
 		}
 	case KindSketch, KindInput, KindFinal:
 		if is(s.File) {
-			out = append(out, map[string]string{KindSketch: "own sketch", KindInput: "third-party input", KindFinal: "final work"}[s.Kind])
+			out = append(out, map[string]string{KindSketch: "own sketch", KindInput: "input", KindFinal: "final work"}[s.Kind])
 		}
 	case KindSimilarity:
 		if has(s.In) {

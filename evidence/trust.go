@@ -66,6 +66,9 @@ type UserConfig struct {
 	Keys      []string `json:"keys,omitempty"`
 	Studios   []string `json:"studios,omitempty"`
 	CARoots   string   `json:"ca_roots,omitempty"` // PEM file, relative to the config directory
+	// Fonts are TrueType files an export draws CJK and other scripts with,
+	// before the fonts fontconfig finds (absolute paths).
+	Fonts []string `json:"fonts,omitempty"`
 }
 
 // CARootsFile is where cairn config --user keeps the CA roots the verifier

@@ -3,6 +3,8 @@ package evidence
 import (
 	"fmt"
 	"strings"
+
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 // CopyrightDraft is a starting point for the statement of human authorship in
@@ -23,11 +25,12 @@ type CopyrightDraft struct {
 	Caveat string `json:"caveat,omitempty"`
 }
 
-// CopyrightDraft draws up the draft for the final work.
-func (h *History) CopyrightDraft() *CopyrightDraft {
+// CopyrightDraft draws up the draft for the final work, in m's words.
+func (h *History) CopyrightDraft(m *msg.Catalogue) *CopyrightDraft {
+	w := &m.Draft
 	d := &CopyrightDraft{}
 	if h.Final == nil {
-		d.Caveat = "No final work is declared (cairn final FILE). The draft describes what the final work contains, so it cannot be drawn up yet."
+		d.Caveat = w.NoFinal.String()
 		return d
 	}
 	var sels, arranged, hand, assisted []StepRecord
@@ -50,19 +53,18 @@ func (h *History) CopyrightDraft() *CopyrightDraft {
 				assisted = append(assisted, sr)
 			}
 		}
-		d.exclude(h, sr)
+		d.exclude(m, h, sr)
 	}
 	if len(sels) > 0 {
 		var parts []string
 		for _, sr := range sels {
-			p := fmt.Sprintf("#%d: 1 of %d", sr.Rec.Seq, len(sr.Step.From))
+			p := fmt.Sprintf("#%d: ", sr.Rec.Seq) + m.Account.OneOf.F(len(sr.Step.From))
 			if sr.Step.Why != "" {
 				p += fmt.Sprintf(", %q", sr.Step.Why)
 			}
 			parts = append(parts, p)
 		}
-		d.Authored = append(d.Authored, fmt.Sprintf("selection of AI-generated material: %s, %s one candidate among several (%s)",
-			Plural(len(sels), "recorded selection", "recorded selections"), PluralWord(len(sels), "choosing", "each choosing"), strings.Join(parts, "; ")))
+		d.Authored = append(d.Authored, w.Selection.F(w.RecordedSelections.N(len(sels)), w.Choosing.N(len(sels)), strings.Join(parts, "; ")))
 	}
 	for _, sr := range arranged {
 		s := sr.Step
@@ -70,59 +72,57 @@ func (h *History) CopyrightDraft() *CopyrightDraft {
 		for _, f := range s.In {
 			names = append(names, f.Name)
 		}
-		how := "by hand"
+		how := w.ByHand
 		if s.By == ActorBoth {
-			how = "in an AI-assisted edit"
+			how = w.InAssistedEdit
 		}
-		d.Authored = append(d.Authored, fmt.Sprintf("arrangement of material: in record #%d the author combined %s (%s) %s", sr.Rec.Seq,
-			Plural(len(names), "element", "elements"), strings.Join(names, ", "), how))
+		d.Authored = append(d.Authored, w.Arrangement.F(sr.Rec.Seq, w.Elements.N(len(names)), strings.Join(names, ", "), how))
 	}
 	if len(hand) > 0 {
-		d.Authored = append(d.Authored, fmt.Sprintf("modification by hand, with non-generative tools: %s (%s), before and after shown in the timeline",
-			Plural(len(hand), "recorded edit", "recorded edits"), describeEdits(hand)))
+		d.Authored = append(d.Authored, w.ModifiedByHand.F(m.Account.RecordedEdits.N(len(hand)), describeEdits(m, hand)))
 	}
 	if len(assisted) > 0 {
-		d.Authored = append(d.Authored, fmt.Sprintf("AI-assisted modification directed by the author: %s (%s); the content the AI tools made in them is excluded below",
-			Plural(len(assisted), "recorded edit", "recorded edits"), describeEdits(assisted)))
+		d.Authored = append(d.Authored, w.ModifiedAssisted.F(m.Account.RecordedEdits.N(len(assisted)), describeEdits(m, assisted)))
 	}
 	for _, sr := range sketches {
-		d.Authored = append(d.Authored, fmt.Sprintf("the author's own material: %s (record #%d), where it remains visible in the final work", sr.Step.File.Name, sr.Rec.Seq))
+		d.Authored = append(d.Authored, w.OwnMaterial.F(sr.Step.File.Name, sr.Rec.Seq))
 	}
 	for _, sr := range h.Steps {
 		s := sr.Step
 		if s.Kind != KindInput || h.InFinal(sr.Rec.Seq) || s.Use == "reference" {
 			continue
 		}
-		how := "whose use is not recorded"
+		how := w.UseNotRecorded
 		if s.Use == "component" {
-			how = "recorded as a component of the work"
+			how = w.UsedAsComponent
 		}
-		d.NotClaimed = append(d.NotClaimed, fmt.Sprintf("third-party material %s (record #%d; source %s, permission %s), %s", s.File.Name, sr.Rec.Seq, orText(s.Source, "not recorded"), s.Permission, how))
+		d.NotClaimed = append(d.NotClaimed, w.ThirdPartyUnused.F(s.File.Name, sr.Rec.Seq, orText(s.Source, w.NotRecorded.String()), msg.Name(m.Permission, s.Permission), how))
 	}
 	if len(d.Authored) == 0 {
-		d.Authored = append(d.Authored, "no selection, arrangement, modification or material of the author's own is recorded in the making of the final work; the record may not support a claim of human authorship")
+		d.Authored = append(d.Authored, w.NoAuthorship.String())
 	}
 	return d
 }
 
 // describeEdits names each edit with its tool and the direction recorded.
-func describeEdits(edits []StepRecord) string {
+func describeEdits(m *msg.Catalogue, edits []StepRecord) string {
+	w := &m.Draft
 	var out []string
 	for _, sr := range edits {
 		s := sr.Step
 		p := fmt.Sprintf("#%d", sr.Rec.Seq)
 		if t := toolWith(s); t != "" {
-			p += " with " + t
+			p += w.EditWith.F(t)
 		}
 		var dir []string
 		if s.Text != "" {
-			dir = append(dir, fmt.Sprintf("instruction %q", s.Text))
+			dir = append(dir, w.Instruction.F(s.Text))
 		}
 		if s.Note != "" {
-			dir = append(dir, fmt.Sprintf("note %q", s.Note))
+			dir = append(dir, w.Note.F(s.Note))
 		}
 		if len(dir) == 0 && s.By == ActorBoth {
-			dir = append(dir, "the direction given is not recorded")
+			dir = append(dir, w.NoDirection.String())
 		}
 		if len(dir) > 0 {
 			p += ": " + strings.Join(dir, "; ")
@@ -145,11 +145,12 @@ func toolWith(s *Step) string {
 
 // exclude lists what one lineage step brought in that is AI output, or that
 // is not shown to be the author's.
-func (d *CopyrightDraft) exclude(h *History, sr StepRecord) {
+func (d *CopyrightDraft) exclude(m *msg.Catalogue, h *History, sr StepRecord) {
+	w := &m.Draft
 	s := sr.Step
 	tool := toolWith(s)
 	if tool == "" {
-		tool = "an AI tool"
+		tool = w.AnAITool.String()
 	}
 	switch s.Kind {
 	case KindGenerate:
@@ -159,38 +160,38 @@ func (d *CopyrightDraft) exclude(h *History, sr StepRecord) {
 				used = append(used, f.Name)
 			}
 		}
-		noun := PluralWord(len(used), "image", "images")
-		what := fmt.Sprintf("the AI-generated %s %s", noun, strings.Join(used, ", "))
+		noun := w.Images.N(len(used))
+		what := w.Generated.F(noun, strings.Join(used, ", "))
 		if len(s.In) > 0 {
-			what = fmt.Sprintf("the %s %s that AI generated from %s", noun, strings.Join(used, ", "), s.In[0].Name)
+			what = w.GeneratedFrom.F(noun, strings.Join(used, ", "), s.In[0].Name)
 		}
-		share := fmt.Sprintf("%d of the %s it produced", len(used), Plural(len(s.Out), "candidate", "candidates"))
+		share := w.Share.F(len(used), m.Account.Candidates.N(len(s.Out)))
 		if len(s.Out) == 1 {
-			share = "the only candidate it produced"
+			share = w.OnlyCandidate.String()
 		}
-		d.Excluded = append(d.Excluded, fmt.Sprintf("%s (record #%d, %s: %s)", what, sr.Rec.Seq, tool, share))
+		d.Excluded = append(d.Excluded, w.ExcludedGeneration.F(what, sr.Rec.Seq, tool, share))
 	case KindEdit:
 		switch s.By {
 		case ActorBoth:
-			d.Excluded = append(d.Excluded, fmt.Sprintf("the content %s generated in the AI-assisted edit of record #%d (result %s)", tool, sr.Rec.Seq, s.After.Name))
+			d.Excluded = append(d.Excluded, w.ExcludedAssisted.F(tool, sr.Rec.Seq, s.After.Name))
 		case ActorAI:
-			d.Excluded = append(d.Excluded, fmt.Sprintf("the changes %s made on its own in record #%d (result %s)", tool, sr.Rec.Seq, s.After.Name))
+			d.Excluded = append(d.Excluded, w.ExcludedByAI.F(tool, sr.Rec.Seq, s.After.Name))
 		case ActorUnknown:
-			d.NotClaimed = append(d.NotClaimed, fmt.Sprintf("the change in record #%d (%s to %s), whose author is not recorded", sr.Rec.Seq, s.Before.Name, s.After.Name))
+			d.NotClaimed = append(d.NotClaimed, w.UnknownChange.F(sr.Rec.Seq, s.Before.Name, s.After.Name))
 		}
 	case KindInput:
-		d.NotClaimed = append(d.NotClaimed, fmt.Sprintf("third-party material %s (record #%d; source %s, permission %s)", s.File.Name, sr.Rec.Seq, orText(s.Source, "not recorded"), s.Permission))
+		d.NotClaimed = append(d.NotClaimed, w.ThirdParty.F(s.File.Name, sr.Rec.Seq, orText(s.Source, w.NotRecorded.String()), msg.Name(m.Permission, s.Permission)))
 	case KindFile:
 		if IsAI(SourceType(s)) {
-			d.Excluded = append(d.Excluded, fmt.Sprintf("%s (record #%d), AI-generated material by its own metadata", s.File.Name, sr.Rec.Seq))
+			d.Excluded = append(d.Excluded, w.FileAI.F(s.File.Name, sr.Rec.Seq))
 		} else {
-			d.NotClaimed = append(d.NotClaimed, fmt.Sprintf("%s (record #%d), a file of unknown origin: cairn cannot tell whether it is AI-generated", s.File.Name, sr.Rec.Seq))
+			d.NotClaimed = append(d.NotClaimed, w.FileUnknown.F(s.File.Name, sr.Rec.Seq))
 		}
 	}
 	if s.Kind == KindEdit {
 		for _, f := range consumes(s) {
 			if _, ok := h.Producer(f.SHA256, sr.Rec.Seq); !ok {
-				d.NotClaimed = append(d.NotClaimed, fmt.Sprintf("%s, used in record #%d, whose making is not recorded", f.Name, sr.Rec.Seq))
+				d.NotClaimed = append(d.NotClaimed, w.MakingNotRecorded.F(f.Name, sr.Rec.Seq))
 			}
 		}
 	}

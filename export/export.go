@@ -23,6 +23,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
+	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
@@ -46,6 +47,16 @@ type Options struct {
 	// of the exporter's own P-256 key. The exporter's identity may then be
 	// nil: the signer is a custodian known by the certificate alone.
 	SignWith *CertSigner
+	// Lang is the language of the pack's words (msg.Catalogues); nil: English.
+	Lang *msg.Catalogue
+	// Zone is the time zone the pack shows times in, beside UTC; nil: UTC
+	// alone.
+	Zone *time.Location
+	// Fonts are TrueType files for what the Go fonts cannot draw (CJK and
+	// other scripts), in order of preference; with SystemFonts, fontconfig's
+	// fonts follow them.
+	Fonts       []string
+	SystemFonts bool
 }
 
 // A Pack is a signed evidence pack and what was learnt making it.
@@ -55,6 +66,13 @@ type Pack struct {
 	// reports that its TSA chains to TSAOptions.Roots.
 	Timestamp *rfc3161.Token
 	Checked   bool
+}
+
+func (o Options) lang() *msg.Catalogue {
+	if o.Lang == nil {
+		return msg.English
+	}
+	return o.Lang
 }
 
 // Export returns the signed evidence pack of asset, signed by id. It anchors the
@@ -136,7 +154,7 @@ func ExportPack(b *evidence.Book, id *evidence.Identity, asset string, opts Opti
 	}
 	files := []pdfsign.Attachment{{
 		Name:        BundleName,
-		Description: "cairn evidence bundle (" + bd.Format + "): the records of asset " + asset + " with inclusion proofs",
+		Description: opts.lang().Pack.BundleDesc.F(bd.Format, asset),
 		MIMEType:    "application/json",
 		Data:        bd.Encode(),
 		ModTime:     t,
@@ -153,7 +171,7 @@ func ExportPack(b *evidence.Book, id *evidence.Identity, asset string, opts Opti
 			}
 			files = append(files, pdfsign.Attachment{
 				Name:        AttachmentName(ref),
-				Description: "stored file " + ref.SHA256,
+				Description: opts.lang().Pack.StoredFileDesc.F(ref.SHA256),
 				MIMEType:    mimeOrDefault(ref.Type),
 				Data:        data,
 				ModTime:     t,
@@ -161,7 +179,7 @@ func ExportPack(b *evidence.Book, id *evidence.Identity, asset string, opts Opti
 		}
 	}
 	signer.Name, _ = safeText(faceRegular, signer.Name, false)
-	signer.Reason = "cairn evidence pack for asset " + asset
+	signer.Reason = opts.lang().Pack.Reason.F(asset)
 	var stamp *stamper
 	if opts.TSA != nil {
 		stamp = opts.TSA.stamper()

@@ -98,17 +98,8 @@ func record(t testing.TB, f *fixture, steps ...*evidence.Step) {
 // work and a captured step) and a second asset whose content must not leak.
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), ".cairn")
-	id, err := evidence.NewIdentity("Ada Lovelace", "ada@example.com", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _, err := evidence.Init(dir, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { b.Close() })
-	f := &fixture{dir: dir, book: b, id: id}
+	f := emptyFixture(t, "Ada Lovelace", "ada@example.com", time.Now())
+	b := f.book
 	record(t, f, &evidence.Step{Kind: evidence.KindAsset, Asset: "poster", Title: "Festival poster", Owner: "Studio X", Basis: "commission"})
 	record(t, f, &evidence.Step{Kind: evidence.KindAsset, Asset: secretAsset, Title: secretTitle})
 	for _, p := range fixturePrompts {
@@ -133,6 +124,22 @@ func newFixture(t testing.TB) *fixture {
 	record(t, f, &evidence.Step{Kind: evidence.KindFinal, Asset: "poster", File: &after})
 	record(t, f, &evidence.Step{Kind: evidence.KindNote, Asset: secretAsset, Text: secretPrompt + " note"})
 	return f
+}
+
+// emptyFixture is a new ledger with the identity of one person.
+func emptyFixture(t testing.TB, name, email string, now time.Time) *fixture {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), ".cairn")
+	id, err := evidence.NewIdentity(name, email, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := evidence.Init(dir, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return &fixture{dir: dir, book: b, id: id}
 }
 
 func (f *fixture) export(t testing.TB, opts Options) []byte {

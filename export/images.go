@@ -18,6 +18,7 @@ import (
 	_ "golang.org/x/image/webp"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 // Thumbnail sizes, in pixels on the longer side. A grid cell is about 32 mm
@@ -38,7 +39,7 @@ const (
 type picture struct {
 	jpeg   []byte
 	w, h   int    // pixels of the JPEG
-	reason string // why there is no picture: not an image, missing, undecodable
+	reason reason // why there is no picture: not an image, missing, undecodable
 	name   string // fpdf image name, once registered
 }
 
@@ -115,21 +116,21 @@ func loadPictures(store *evidence.FileStore, want []picKey) *pictures {
 // is returned at once, with its reason.
 func (p *pictures) plan(ref evidence.FileRef, px int) (image.Point, *picture) {
 	if !ref.IsImage() {
-		return image.Point{}, &picture{reason: "not an image (" + orUnknown(ref.Type) + ")"}
+		return image.Point{}, &picture{reason: reason{code: "not-image", args: []any{ref.Type}}}
 	}
 	f, err := p.store.Open(ref.SHA256)
 	if err != nil {
-		return image.Point{}, &picture{reason: "not in the file store"}
+		return image.Point{}, &picture{reason: reason{code: "missing"}}
 	}
 	defer f.Close()
 	cfg, format, err := image.DecodeConfig(f)
 	switch {
 	case errors.Is(err, image.ErrFormat):
-		return image.Point{}, &picture{reason: "an image format cairn cannot draw"}
+		return image.Point{}, &picture{reason: reason{code: "format"}}
 	case err != nil:
-		return image.Point{}, &picture{reason: "cannot be decoded"}
+		return image.Point{}, &picture{reason: reason{code: "undecodable"}}
 	case cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixels:
-		return image.Point{}, &picture{reason: fmt.Sprintf("too large to draw (%dx%d %s)", cfg.Width, cfg.Height, format)}
+		return image.Point{}, &picture{reason: reason{code: "too-large", args: []any{cfg.Width, cfg.Height, format}}}
 	}
 	w, h := cfg.Width, cfg.Height
 	if w > px || h > px {
@@ -145,7 +146,7 @@ func (p *pictures) plan(ref evidence.FileRef, px int) (image.Point, *picture) {
 			return image.Pt(tw, max(1, int(int64(h)*int64(tw)/int64(w)))), nil
 		}
 	}
-	return image.Point{}, &picture{reason: "too many pictures of this size"}
+	return image.Point{}, &picture{reason: reason{code: "too-many"}}
 }
 
 // get returns the prepared picture; a picture not loaded beforehand is
@@ -185,26 +186,35 @@ func (p *pictures) register(pdf *fpdf.Fpdf, pic *picture, sha string, px int) st
 func prepare(store *evidence.FileStore, ref evidence.FileRef, size image.Point) *picture {
 	f, err := store.Open(ref.SHA256)
 	if err != nil {
-		return &picture{reason: "not in the file store"}
+		return &picture{reason: reason{code: "missing"}}
 	}
 	defer f.Close()
 	img, _, err := image.Decode(f)
 	if err != nil {
-		return &picture{reason: "cannot be decoded"}
+		return &picture{reason: reason{code: "undecodable"}}
 	}
 	img = thumbnail(img, size)
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: jpegQuality}); err != nil {
-		return &picture{reason: "cannot be encoded: " + err.Error()}
+		return &picture{reason: reason{code: "unencodable", args: []any{err.Error()}}}
 	}
 	return &picture{jpeg: b.Bytes(), w: size.X, h: size.Y}
 }
 
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown type"
+// A reason says why a file is not drawn: a code of the catalogue's Picture
+// table and its arguments.
+type reason struct {
+	code string
+	args []any
+}
+
+// F says the reason in m's words. An unknown type is said as such.
+func (r reason) F(m *msg.Catalogue) string {
+	args := r.args
+	if r.code == "not-image" && len(args) == 1 && args[0] == "" {
+		args = []any{m.Pack.UnknownType.String()}
 	}
-	return s
+	return m.Picture[r.code].F(args...)
 }
 
 // thumbnail scales img to size, flattened onto white (JPEG has no alpha, and

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export/pdfsign"
+	"github.com/cairn-ledger/cairn/ledger"
 	"github.com/cairn-ledger/cairn/ledger/rfc3161"
 )
 
@@ -201,50 +202,59 @@ func verifySignatureToken(token, sigValue []byte, trust *evidence.Trust) (*rfc31
 	return rfc3161.VerifyUntrusted(resp, sigValue)
 }
 
-// The words the pack's pages use for a CA-issued signer; forSigner picks
-// them instead of the words for a cairn key.
-
-// forSigner returns text, or, when a CA-issued certificate signs the PDF,
-// what ca says of it.
-func (c *collected) forSigner(text string, ca func(c *collected) string) string {
-	if c.caSigner == nil {
-		return text
+// exporterLine is the cover's "Exported and signed by" for a PDF signed by
+// someone other than an author with her own cairn key: a CA-issued
+// certificate (an author's or a custodian's) or a custodian's own. ok is
+// false for an author's export with her cairn key.
+func (d *doc) exporterLine(c *collected) (line string, ok bool) {
+	w := &d.m.Pack
+	switch cert := c.caSigner; {
+	case cert != nil && c.custodian:
+		return w.CACustodian.F(cert.Subject.String(), cert.Issuer.String()), true
+	case cert != nil:
+		return w.CAAuthor.F(d.authorLine(c, c.signer), cert.Subject.String(), cert.Issuer.String()), true
+	case c.custodian:
+		return w.Custodian.F(orNone(c.custodianName, w.Unnamed), ledger.KeyID(c.signer)), true
 	}
-	return ca(c)
+	return "", false
 }
 
-// caExporterLine is the cover's "Exported and signed by" for a CA-issued
-// signer.
-func caExporterLine(c *collected) string {
-	cert := c.caSigner
-	who := fmt.Sprintf("%s, with a certificate issued by %s", cert.Subject.String(), cert.Issuer.String())
-	if c.custodian {
-		return who + ", custodian: the PDF is signed with that certificate, which names no key of this ledger, so its holder is not shown to be an author; the records are signed by their authors and the checkpoint below by an author's key"
+// signatureNote says how the PDF signature is tied to people.
+func (d *doc) signatureNote(c *collected) string {
+	if cert := c.caSigner; cert != nil {
+		return d.m.Proof.CANote.F(cert.Issuer.String(), cert.Subject.String())
 	}
-	return c.authorLine(c.signer) + "; the PDF is signed by " + who + ", which names no key of this ledger: it vouches for the PDF, the author's key for the checkpoint below"
+	return d.m.Proof.P256Note.String()
 }
 
-// caSignatureNote says how the PDF signature is tied to people.
-func caSignatureNote(c *collected) string {
-	return fmt.Sprintf("The PDF is signed with a certificate that %s issued to %s. It names no key of this ledger, so it vouches for the PDF only: the records are signed with their authors' Ed25519 keys, and the checkpoint with an author's key. Whether the certificate is to be trusted depends on its issuer: check its chain against that CA's root.", c.caSigner.Issuer.String(), c.caSigner.Subject.String())
-}
-
-// caPdfsigStep is the "Checking without cairn" step for the signature.
-func caPdfsigStep(c *collected) string {
-	return fmt.Sprintf("Signature: run pdfsig FILE.pdf. It must print \"Signature is Valid.\" and \"Total document signed\". (\"Certificate issuer is unknown\" means that your system does not trust %s; check the chain with that CA's root: cairn verify-pack FILE.pdf --ca-roots ROOT.pem.)", c.caSigner.Issuer.String())
-}
-
-// caBindingStep is the "Checking without cairn" step for the signer.
-func caBindingStep(c *collected) string {
-	return fmt.Sprintf("Signer: the signer's certificate in the PDF signature (openssl pkcs7 or pdfsig -dump) is %s's, issued by %s; it is the certificate of no identity record. Check its chain with the CA root you trust (openssl verify -CAfile ROOT.pem).", c.caSigner.Subject.String(), c.caSigner.Issuer.String())
+// checksWithoutCairn are the steps of checking the pack by hand, with the
+// signature and signer steps for the certificate that signed it.
+func (d *doc) checksWithoutCairn(c *collected) []string {
+	w := &d.m.Proof
+	sig, bind := w.SignatureCheck.String(), w.BindingCheck.String()
+	switch cert := c.caSigner; {
+	case cert != nil:
+		sig = w.CASignatureCheck.F(cert.Issuer.String())
+		bind = w.CABindingCheck.F(cert.Subject.String(), cert.Issuer.String())
+	case c.custodian:
+		bind = w.CustodianBindingCheck.F(orNone(c.custodianName, d.m.Pack.Unnamed), ledger.KeyID(c.signer))
+	}
+	out := []string{sig}
+	for i, s := range w.Checks {
+		if i == 5 { // after the checkpoint's signature, before the chain
+			out = append(out, bind)
+		}
+		out = append(out, s.String())
+	}
+	return out
 }
 
 // signatureTimestampNote is what the cover adds to "Trusted time" when the
 // PDF's signature is timestamped: the token is made after the pages, so they
 // name the service, not the time. A pack is written only with its token.
-func signatureTimestampNote(c *collected) string {
+func (d *doc) signatureTimestampNote(c *collected) string {
 	if c.sigTSA == "" {
 		return ""
 	}
-	return fmt.Sprintf(" The signature of this PDF is timestamped too, by the RFC 3161 service at %s when the pack was signed: every record in the pack existed no later than that token's time, which cairn verify-pack FILE.pdf shows.", c.sigTSA)
+	return d.m.Pack.SignatureTimestamp.F(c.sigTSA)
 }

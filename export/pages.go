@@ -10,12 +10,8 @@ import (
 	"time"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger"
-)
-
-const (
-	dateTime = "2006-01-02 15:04:05 UTC"
-	dateOnly = "2006-01-02"
 )
 
 // render draws the pack's pages: cover, human contribution, timeline, inputs
@@ -32,7 +28,8 @@ func render(b *evidence.Book, c *collected, bd *Bundle, cp *ledger.Checkpoint, s
 		}
 	}()
 	pics := loadPictures(b.Files, picturesWanted(c))
-	d := newDoc(c.info.ID, pics, t)
+	d := newDoc(c.info.ID, pics, t, opts.lang(), opts.Zone)
+	d.fonts = fallbacks(opts.Fonts, opts.SystemFonts)
 	d.exported = t
 	acc := evidence.NewHistory(c.info.ID, c.steps).Account()
 	d.cover(c, acc, cp, self, opts)
@@ -55,46 +52,46 @@ func finalFile(c *collected) *evidence.FileRef {
 }
 
 // authorLine names a key's holder and its fingerprint.
-func (c *collected) authorLine(key []byte) string {
+func (d *doc) authorLine(c *collected, key []byte) string {
 	n := c.names[string(key)]
 	if n == "" {
-		n = "unnamed key"
+		n = d.m.Pack.UnnamedKey.String()
 	}
-	return fmt.Sprintf("%s (key %s)", n, ledger.KeyID(key))
+	return d.m.Pack.AuthorLine.F(n, ledger.KeyID(key))
 }
 
 func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, self *Report, opts Options) {
-	p := d.pdf
+	p, w := d.pdf, &d.m.Pack
 	p.AddPage()
-	p.Bookmark("Cover", 0, -1)
+	p.Bookmark(w.CoverMark.String(), 0, -1)
 	d.font("B", 22)
-	p.CellFormat(contentW, 11, "Evidence pack", "", 1, "L", false, 0, "")
+	p.CellFormat(contentW, 11, w.Title.String(), "", 1, "L", false, 0, "")
 	d.font("", 12)
 	d.color(colMuted)
-	p.CellFormat(contentW, 6, "How a work was made: a signed record of its creation, step by step", "", 1, "L", false, 0, "")
+	p.CellFormat(contentW, 6, w.Subtitle.String(), "", 1, "L", false, 0, "")
 	d.color([3]int{0, 0, 0})
 	d.rule()
 	p.Ln(2)
 
 	info := c.info
-	d.field("Asset", info.ID)
+	d.field(w.Asset, info.ID)
 	if info.Title != "" {
-		d.field("Title", info.Title)
+		d.field(w.TitleField, info.Title)
 	}
 	if info.Kind != "" {
-		d.field("Kind of work", info.Kind)
+		d.field(w.KindOfWork, msg.Name(d.m.AssetKind, info.Kind))
 	}
-	d.field("Rights holder", orNone(info.Owner, "not recorded"))
-	d.field("Basis of the rights", orNone(info.Basis, "not recorded"))
+	d.field(w.RightsHolder, orNone(info.Owner, w.NotRecorded))
+	d.field(w.BasisOfRights, orNone(msg.Name(d.m.Basis, info.Basis), w.NotRecorded))
 	if info.Contract != "" {
-		d.field("Contract", info.Contract)
+		d.field(w.Contract, info.Contract)
 	}
 	// The authors are the keys that signed the asset's records, with the names
 	// their identity or rotation records give. Keys in the pack only because they
 	// signed a checkpoint are not authors of the work.
 	var authors []string
 	for _, sr := range c.steps {
-		line := c.authorLine(sr.Rec.Key)
+		line := d.authorLine(c, sr.Rec.Key)
 		if e := c.emails[string(sr.Rec.Key)]; e != "" {
 			line += " <" + e + ">"
 		}
@@ -102,70 +99,64 @@ func (d *doc) cover(c *collected, acc *evidence.Account, cp *ledger.Checkpoint, 
 			authors = append(authors, line)
 		}
 	}
-	d.field("Author(s)", strings.Join(authors, "\n"))
+	d.field(w.Authors, strings.Join(authors, "\n"))
 	for _, nc := range c.rules.NameClashes() {
 		var keys []string
 		for _, k := range nc.Keys {
 			keys = append(keys, k.ID())
 		}
-		d.field("Warning", fmt.Sprintf("%d different keys are named %q (keys %s). They may be different people: each step names its key.", len(nc.Keys), nc.Name, strings.Join(keys, ", ")))
+		d.field(w.Warning, w.NameClash.F(len(nc.Keys), nc.Name, strings.Join(keys, ", ")))
 	}
-	d.field("Period covered", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), plural(acc.Steps, "step")))
-	d.field("Exported", d.exported.Format(dateTime)+" (by the exporter's clock; each record keeps its own time)")
-	if c.caSigner != nil {
-		d.field("Exported and signed by", caExporterLine(c))
-	} else if c.custodian {
-		d.field("Exported and signed by", fmt.Sprintf("%s (key %s), custodian: the PDF is signed by them, who are not an author; the records are signed by their authors and the checkpoint below by an author's key", orNone(c.custodianName, "unnamed"), ledger.KeyID(c.signer)))
+	d.field(w.Period, w.FromTo.F(d.when(acc.First), d.when(acc.Last), w.Steps.N(acc.Steps)))
+	d.field(w.Exported, w.ExportedAt.F(d.when(d.exported)))
+	if line, ok := d.exporterLine(c); ok {
+		d.field(w.SignedBy, line)
 	} else {
-		d.field("Exported and signed by", c.authorLine(c.signer))
+		d.field(w.SignedBy, d.authorLine(c, c.signer))
 	}
-	d.fieldStyle("Anchored to checkpoint", fmt.Sprintf("%s\nsize %d records\nroot %s", cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
-	label, text := coverTime(c, self)
-	d.field(label, text+signatureTimestampNote(c))
+	d.fieldStyle(w.Anchored, w.AnchorValue.F(cp.Origin, cp.Size, base64.StdEncoding.EncodeToString(cp.Root[:])), "M")
+	label, text := d.coverTime(c, self)
+	d.field(label, text+d.signatureTimestampNote(c))
 	p.Ln(3)
 
 	if f := finalFile(c); f != nil {
-		d.heading("The final work")
+		d.heading(w.FinalWork.String())
 		pic := d.pics.get(*f, coverPx)
 		d.need(95)
 		y := p.GetY()
 		d.image(f.SHA256, pic, coverPx, margin, y, 90, 90)
 		p.SetLeftMargin(margin + 95)
 		p.SetXY(margin+95, y)
-		d.font("B", 9)
-		p.MultiCell(contentW-95, 4.5, d.safe("B", f.Name, false), "", "L", false)
-		d.font("", 8.5)
-		p.MultiCell(contentW-95, 4.5, fmt.Sprintf("%s, %d bytes", orNone(f.Type, "unknown type"), f.Size), "", "L", false)
+		d.multi("B", 9, contentW-95, 4.5, strings.ReplaceAll(f.Name, "\n", " / "), false)
+		d.multi("", 8.5, contentW-95, 4.5, strings.ReplaceAll(w.FileTypeSize.F(orNone(f.Type, w.UnknownType), f.Size), "\n", " / "), false)
 		p.Ln(1)
 		d.font("B", 8.5)
-		p.MultiCell(contentW-95, 4.5, "SHA-256 of the file", "", "L", false)
+		p.MultiCell(contentW-95, 4.5, w.FileSHA.String(), "", "L", false)
 		d.font("M", 8)
 		p.MultiCell(contentW-95, 4, f.SHA256[:32]+"\n"+f.SHA256[32:], "", "L", false)
 		p.Ln(2)
 		d.color(colMuted)
 		d.font("", 8)
-		p.MultiCell(contentW-95, 4, "Any copy of the final work whose SHA-256 equals this value is, byte for byte, the file recorded in the ledger.", "", "L", false)
+		p.MultiCell(contentW-95, 4, w.AnyCopy.String(), "", "L", false)
 		if opts.WithFiles {
-			p.MultiCell(contentW-95, 4, "The file itself is attached to this PDF as "+AttachmentName(*f)+".", "", "L", false)
+			p.MultiCell(contentW-95, 4, w.Attached.F(AttachmentName(*f)), "", "L", false)
 		}
 		d.color([3]int{0, 0, 0})
 		p.SetLeftMargin(margin)
 		p.SetXY(margin, y+93)
 	} else {
-		d.heading("The final work")
-		d.muted("No final work has been declared for this asset yet (cairn final FILE).")
+		d.heading(w.FinalWork.String())
+		d.muted(w.NoFinal.String())
 	}
 
-	d.heading("About this pack")
-	d.muted("Each step below was recorded when it happened and signed with its author's key in a tamper-evident ledger (a hash-linked, append-only log). " +
-		"This PDF shows the steps of this asset only; records of other work appear in it only as hashes, which reveal nothing. " +
-		"The machine-readable evidence (the exact signed records and their proofs) is attached as evidence.json, and the whole PDF is digitally signed: " +
-		"any change to it, even of one character, is detectable. Check it with: cairn verify-pack FILE.pdf, or without cairn by following the last section.")
+	d.heading(w.About.String())
+	d.muted(w.AboutText.String())
 }
 
 // coverTime says, for the cover, what fixes the time of the asset's records
 // independently of the author's clock.
-func coverTime(c *collected, self *Report) (label, text string) {
+func (d *doc) coverTime(c *collected, self *Report) (label msg.S, text string) {
+	w := &d.m.Pack
 	byIndex := map[int64]RecordTime{}
 	for _, rt := range self.Times {
 		byIndex[rt.Index] = rt
@@ -190,39 +181,35 @@ func coverTime(c *collected, self *Report) (label, text string) {
 	}
 	n := len(c.steps)
 	if covered == 0 {
-		text = "No RFC 3161 timestamp covers these records yet: their times come from the author's computer clock."
+		text = w.NoTimestamp.String()
 		if c.sigTSA != "" {
-			text = "No RFC 3161 timestamp of a checkpoint covers these records: their times come from the author's computer clock, bounded only by the PDF's signature timestamp."
+			text = w.NoTimestampSig.String()
 		}
 		if !witnessed.WitnessTime.IsZero() {
-			text += fmt.Sprintf(" Witness %s saw all of them no later than %s.", witnessed.Witness, witnessed.WitnessTime.Format(dateTime))
+			text += w.WitnessSawAll.F(witnessed.Witness, d.when(witnessed.WitnessTime))
 		}
-		return "Trusted time", text
+		return w.TrustedTime, text
 	}
-	how := "the TSA was checked against the roots this ledger trusts"
-	label = "Trusted time"
+	how := w.TSAChecked
+	label = w.TrustedTime
 	if !checked {
-		how = "the TSA was NOT checked against trusted roots; check it with cairn verify-pack --tsa-roots FILE"
-		label = "Timestamp"
+		how = w.TSANotChecked
+		label = w.Timestamp
 	}
 	if covered == n {
-		text = fmt.Sprintf("The records existed no later than %s: all %d records of this asset are covered by an RFC 3161 timestamp (TSA: %s; %s).", latest.NoLaterThan.Format(dateTime), n, latest.TSA, how)
+		text = w.AllCovered.F(d.when(latest.NoLaterThan), n, latest.TSA, how)
 	} else {
-		rest := fmt.Sprintf("The %d later records are", n-covered)
-		if n-covered == 1 {
-			rest = "The last record is"
-		}
-		text = fmt.Sprintf("%d of the %d records (up to #%d) existed no later than %s, by an RFC 3161 timestamp (TSA: %s; %s). %s not covered by a timestamp.", covered, n, lastCovered, latest.NoLaterThan.Format(dateTime), latest.TSA, how, rest)
+		text = w.SomeCovered.F(covered, n, lastCovered, d.when(latest.NoLaterThan), latest.TSA, how, w.LaterRecords.N(n-covered))
 	}
 	if !witnessed.WitnessTime.IsZero() {
-		text += fmt.Sprintf(" Witness %s cosigned a checkpoint covering them at %s.", witnessed.Witness, witnessed.WitnessTime.Format(dateTime))
+		text += w.WitnessCosigned.F(witnessed.Witness, d.when(witnessed.WitnessTime))
 	}
 	return label, text
 }
 
-func orNone(s, none string) string {
+func orNone(s string, none msg.S) string {
 	if s == "" {
-		return none
+		return none.String()
 	}
 	return s
 }
@@ -237,164 +224,177 @@ func contains(list []string, s string) bool {
 }
 
 func (d *doc) human(c *collected, acc *evidence.Account) {
-	d.section("Human contribution")
-	d.muted("Counted from the recorded steps. Each count can be checked against the timeline that follows and the signed records in evidence.json. A retracted record, and the retraction itself, is counted in none of them.")
+	w := &d.m.Pack
+	d.section(w.Human.String())
+	d.muted(w.HumanIntro.String())
 	d.pdf.Ln(2)
-	for _, r := range accountRows(acc) {
-		d.field(r[0], r[1])
+	for _, r := range d.accountRows(acc) {
+		d.field(r.label, r.value)
 	}
 
-	d.bullets("What the human did", acc.HumanContribution(), "no human contribution beyond creating the asset is recorded")
-	d.bullets("What AI systems produced", acc.AIContribution(), "no AI output is recorded")
-	if un := acc.UnknownContribution(); len(un) > 0 {
-		d.bullets("Neither human nor AI as far as the record shows", un, "")
+	d.bullets(w.WhatHuman, acc.HumanContribution(d.m), w.NoHuman)
+	d.bullets(w.WhatAI, acc.AIContribution(d.m), w.NoAI)
+	if un := acc.UnknownContribution(d.m); len(un) > 0 {
+		d.bullets(w.Neither, un, "")
 	}
 
-	d.heading("Steps over time")
+	d.heading(w.StepsOverTime.String())
 	d.chart(c, acc.History())
 
 	d.copyrightDraft(acc)
 }
 
 // bullets draws a heading and its items, or none when there are no items.
-func (d *doc) bullets(heading string, items []string, none string) {
-	d.heading(heading)
+func (d *doc) bullets(heading msg.S, items []string, none msg.S) {
+	d.heading(heading.String())
 	if len(items) == 0 {
-		items = []string{none}
+		items = []string{none.String()}
 	}
 	for _, s := range items {
 		d.bullet(s)
 	}
 }
 
+// A row is one count of the account: a label and its value.
+type row struct {
+	label msg.S
+	value string
+}
+
 // accountRows are the counts of the account, each in words that are true of
 // it: an AI-assisted edit is never an edit by hand.
-func accountRows(acc *evidence.Account) [][2]string {
-	chosen := "none"
+func (d *doc) accountRows(acc *evidence.Account) []row {
+	w := &d.m.Pack
+	chosen := w.None.String()
 	if len(acc.ChosenOutOf) > 0 {
 		var parts []string
 		for _, n := range acc.ChosenOutOf {
-			parts = append(parts, fmt.Sprintf("1 of %d", n))
+			parts = append(parts, d.m.Account.OneOf.F(n))
 		}
 		chosen = strings.Join(parts, ", ")
 		if len(parts) > 20 {
-			chosen = strings.Join(parts[:20], ", ") + fmt.Sprintf(", and %d more", len(parts)-20)
+			chosen = strings.Join(parts[:20], ", ") + w.AndMore.F(len(parts)-20)
 		}
 	}
 	gens := fmt.Sprint(acc.Generations)
 	if acc.Generations > 0 {
-		gens += ", producing " + evidence.Plural(acc.Candidates, "candidate", "candidates")
+		gens += w.Producing.F(d.m.Account.Candidates.N(acc.Candidates))
 		if acc.FromInput > 0 {
-			gens += fmt.Sprintf(" (%d from input images)", acc.FromInput)
+			gens += w.FromInput.F(acc.FromInput)
 		}
 	}
-	rows := [][2]string{
-		{"Prompts written", fmt.Sprintf("%d by the human, %d together with an AI, %d by an AI", acc.Prompts, acc.PromptsBoth, acc.PromptsAI)},
-		{"Generations", gens},
-		{"Selections", fmt.Sprintf("%d (chosen: %s)", acc.Selections, chosen)},
-		{"Edits by hand", fmt.Sprintf("%d (non-generative tools)", acc.EditsByHand)},
-		{"AI-assisted edits", fmt.Sprintf("%d (a person directing an AI tool on part of the work; not edits by hand)", acc.EditsAIAssisted)},
+	rows := []row{
+		{w.PromptsWritten, w.PromptsValue.F(acc.Prompts, acc.PromptsBoth, acc.PromptsAI)},
+		{w.Generations, gens},
+		{w.Selections, w.SelectionsValue.F(acc.Selections, chosen)},
+		{w.EditsByHand, w.EditsByHandValue.F(acc.EditsByHand)},
+		{w.AIAssisted, w.AIAssistedValue.F(acc.EditsAIAssisted)},
 	}
 	if acc.EditsByAI > 0 {
-		rows = append(rows, [2]string{"Edits by AI alone", fmt.Sprint(acc.EditsByAI)})
+		rows = append(rows, row{w.EditsByAI, fmt.Sprint(acc.EditsByAI)})
 	}
 	if acc.EditsUnknown > 0 {
-		rows = append(rows, [2]string{"Edits, author unknown", fmt.Sprintf("%d (counted neither as human nor as AI)", acc.EditsUnknown)})
+		rows = append(rows, row{w.EditsUnknown, w.NeitherValue.F(acc.EditsUnknown)})
 	}
 	rows = append(rows,
-		[2]string{"Own sketches/material", fmt.Sprint(acc.Sketches)},
-		[2]string{"Third-party inputs", fmt.Sprintf("%d (%d with unknown permission)", acc.Inputs, acc.InputsUnknown)},
+		row{w.Sketches, fmt.Sprint(acc.Sketches)},
+		row{w.Inputs, w.InputsValue.F(acc.Inputs, acc.InputsUnknown)},
 	)
 	if acc.UnknownFiles > 0 {
-		rows = append(rows, [2]string{"Files of unknown origin", fmt.Sprintf("%d (counted neither as human nor as AI)", acc.UnknownFiles)})
+		rows = append(rows, row{w.UnknownFiles, w.NeitherValue.F(acc.UnknownFiles)})
 	}
-	rows = append(rows, [2]string{"Notes on decisions", fmt.Sprint(acc.Notes)})
+	rows = append(rows, row{w.Notes, fmt.Sprint(acc.Notes)})
 	if acc.Retracted > 0 || acc.Retractions > 0 {
-		rows = append(rows, [2]string{"Retracted records", fmt.Sprintf("%d, by %s (struck through in the timeline; counted nowhere)", acc.Retracted, evidence.Plural(acc.Retractions, "retraction", "retractions"))})
+		rows = append(rows, row{w.Retracted, w.RetractedValue.F(acc.Retracted, w.Retractions.N(acc.Retractions))})
 	}
 	rows = append(rows,
-		[2]string{"Steps by actor", fmt.Sprintf("%d human, %d AI, %d both, %d unknown", acc.HumanSteps, acc.AISteps, acc.BothSteps, acc.UnknownSteps)},
-		[2]string{"Captured from tools", fmt.Sprintf("%d of %d (values read from the tools' own metadata)", acc.Captured, acc.Steps)},
-		[2]string{"Time span", fmt.Sprintf("%s to %s (%s)", acc.First.Format(dateTime), acc.Last.Format(dateTime), span(acc.Span()))},
+		row{w.ByActor, w.ByActorValue.F(acc.HumanSteps, acc.AISteps, acc.BothSteps, acc.UnknownSteps)},
+		row{w.Captured, w.CapturedValue.F(acc.Captured, acc.Steps)},
+		row{w.TimeSpan, w.FromTo.F(d.when(acc.First), d.when(acc.Last), d.span(acc.Span()))},
 	)
 	if len(acc.Tools) > 0 {
-		rows = append(rows, [2]string{"Tools", strings.Join(acc.Tools, ", ")})
+		rows = append(rows, row{w.Tools, strings.Join(acc.Tools, ", ")})
 	}
 	if len(acc.Models) > 0 {
-		rows = append(rows, [2]string{"Models", strings.Join(acc.Models, ", ")})
+		rows = append(rows, row{w.Models, strings.Join(acc.Models, ", ")})
 	}
-	st := "unknown: " + acc.SourceUnknown
+	st := w.SourceUnknown.F(msg.Name(d.m.Unknown, acc.UnknownWhy))
 	if acc.SourceType != "" {
-		st = strings.TrimPrefix(acc.SourceType, "http://cv.iptc.org/newscodes/digitalsourcetype/") + " (IPTC digital source type, from the final file's recorded making and its own credentials)"
+		st = w.SourceKnown.F(strings.TrimPrefix(acc.SourceType, "http://cv.iptc.org/newscodes/digitalsourcetype/"))
 	}
-	rows = append(rows, [2]string{"Final work's source type", st})
+	rows = append(rows, row{w.SourceType, st})
 	return rows
 }
 
 // copyrightDraft draws the USCO draft: only categories the record supports,
 // and the AI material to exclude, element by element.
 func (d *doc) copyrightDraft(acc *evidence.Account) {
-	d.heading("Draft wording for a US Copyright Office application")
-	d.muted("A starting point drawn from the record of the final work's making (selections, edits and material that led to the final file), for the author or their counsel to review. It states facts; it is not legal advice, and cairn does not decide what is protectable.")
+	w := &d.m.Pack
+	d.heading(w.DraftHeading.String())
+	d.muted(w.DraftIntro.String())
+	if w.DraftLanguage != "" {
+		d.muted(w.DraftLanguage.String())
+	}
 	d.pdf.Ln(1)
-	dr := acc.History().CopyrightDraft()
+	dr := acc.History().CopyrightDraft(d.m)
 	if dr.Caveat != "" {
-		d.field("Draft", dr.Caveat)
+		d.field(w.DraftCaveat, dr.Caveat)
 		return
 	}
 	list := func(items []string) string { return "- " + strings.Join(items, ";\n- ") + "." }
-	d.fieldStyle("Material created by the author", list(dr.Authored), "")
-	exclude := []string{"no AI-generated material is recorded in the making of the final work"}
+	d.fieldStyle(w.Authored, list(dr.Authored), "")
+	exclude := []string{w.NoAIMaterial.String()}
 	if len(dr.Excluded) > 0 {
 		exclude = dr.Excluded
 	}
-	d.fieldStyle("AI-generated material to exclude", list(exclude), "")
+	d.fieldStyle(w.Exclude, list(exclude), "")
 	if len(dr.NotClaimed) > 0 {
-		d.fieldStyle("Not claimed (not shown to be the author's)", list(dr.NotClaimed), "")
+		d.fieldStyle(w.NotClaimed, list(dr.NotClaimed), "")
 	}
 	if n := acc.Prompts + acc.PromptsBoth; n > 0 {
-		d.muted(fmt.Sprintf("The %s the human wrote or co-wrote %s listed in full in the timeline. The Copyright Office has said that prompts alone do not make the user the author of what an AI generates; they show intent and the creative process.",
-			evidence.Plural(n, "prompt", "prompts"), map[bool]string{true: "is", false: "are"}[n == 1]))
+		d.muted(w.PromptsNote.N(n))
 	}
 }
 
 // span writes a duration for people, in the unit that says it best, with the
 // noun in the right number.
-func span(dur time.Duration) string {
+func (d *doc) span(dur time.Duration) string {
+	w := &d.m.Pack
 	switch {
 	case dur < time.Second:
-		return "less than a second"
+		return w.LessThanSecond.String()
 	case dur < time.Minute:
-		return evidence.Plural(int(dur.Seconds()), "second", "seconds")
+		return w.Seconds.N(int(dur.Seconds()))
 	case dur < time.Hour:
-		return evidence.Plural(int(dur.Minutes()), "minute", "minutes")
+		return w.Minutes.N(int(dur.Minutes()))
 	case dur < 48*time.Hour:
-		return fmt.Sprintf("%.1f hours", dur.Hours())
+		return w.Hours.F(d.m.Dec(dur.Hours()))
 	}
-	return fmt.Sprintf("%.1f days", dur.Hours()/24)
+	return w.Days.F(d.m.Dec(dur.Hours() / 24))
 }
 
 func (d *doc) inputs(c *collected, acc *evidence.Account) {
-	d.section("Inputs and rights")
+	w := &d.m.Pack
+	d.section(w.InputsTitle.String())
 	info := c.info
-	d.heading("Rights")
-	d.field("Rights holder", orNone(info.Owner, "not recorded"))
-	basis := "not recorded"
+	d.heading(w.Rights.String())
+	d.field(w.RightsHolder, orNone(info.Owner, w.NotRecorded))
+	basis := w.NotRecorded.String()
 	if info.Basis != "" {
-		basis = info.Basis + " (" + evidence.BasisMeaning(info.Basis, info.Contract) + ")"
+		basis = msg.Name(d.m.Basis, info.Basis) + " (" + evidence.BasisMeaning(d.m, info.Basis, info.Contract) + ")"
 	}
-	d.field("Basis", basis)
-	d.field("Contract", orNone(info.Contract, "not recorded"))
-	tdm := "not recorded"
+	d.field(w.Basis, basis)
+	d.field(w.Contract, orNone(info.Contract, w.NotRecorded))
+	tdm := w.NotRecorded.String()
 	switch info.TDM {
 	case "prohibited":
-		tdm = "prohibited: the rights holder opts out of text-and-data mining"
+		tdm = w.TDMProhibited.String()
 	case "allowed":
-		tdm = "allowed"
+		tdm = w.TDMAllowed.String()
 	}
-	d.field("Text and data mining", tdm)
+	d.field(w.TDMLabel, tdm)
 
-	d.heading("Third-party inputs")
+	d.heading(w.ThirdParty.String())
 	n := 0
 	for _, sr := range acc.History().Steps {
 		s := sr.Step
@@ -403,107 +403,114 @@ func (d *doc) inputs(c *collected, acc *evidence.Account) {
 		}
 		n++
 		d.need(30)
-		d.font("B", 9.5)
-		d.pdf.CellFormat(contentW, lineH, d.safe("B", fmt.Sprintf("#%d  %s", sr.Rec.Seq, s.File.Name), false), "", 1, "L", false, 0, "")
-		d.field("Recorded", sr.Rec.Time.Format(dateTime))
-		d.field("Source", orNone(s.Source, "not recorded"))
-		d.field("Licence", orNone(s.License, "not recorded"))
-		perm := s.Permission
-		if perm == "unknown" {
-			perm = "UNKNOWN: no permission or licence is recorded for this input"
-		}
-		d.field("Permission", perm)
-		d.field("Use", inputUse(s.Use))
-		d.fieldStyle("SHA-256", s.File.SHA256, "M")
+		d.cell(contentW, lineH, "B", 9.5, fmt.Sprintf("#%d  %s", sr.Rec.Seq, s.File.Name), 1)
+		d.field(w.Recorded, d.when(sr.Rec.Time))
+		d.inputFields(s)
+		d.fieldStyle(w.SHA256, s.File.SHA256, "M")
 		d.pdf.Ln(2)
 	}
 	if n == 0 {
-		d.muted("No third-party input is recorded for this asset.")
+		d.muted(w.NoInputs.String())
 	}
 	d.designDates(acc)
 }
 
+// inputFields draws what an input step records of its source and rights.
+func (d *doc) inputFields(s *evidence.Step) {
+	w := &d.m.Pack
+	d.field(w.Source, orNone(s.Source, w.NotRecorded))
+	d.field(w.Licence, orNone(s.License, w.NotRecorded))
+	perm := msg.Name(d.m.Permission, s.Permission)
+	if s.Permission == "unknown" {
+		perm = w.PermissionUnknown.String()
+	}
+	d.field(w.Permission, perm)
+	d.field(w.Use, d.inputUse(s.Use))
+}
+
 // inputUse says how a third-party input was used, as recorded.
-func inputUse(use string) string {
+func (d *doc) inputUse(use string) string {
 	switch use {
 	case "component":
-		return "component: part of the work"
+		return d.m.Pack.UseComponent.String()
 	case "reference":
-		return "reference only: not part of the work"
+		return d.m.Pack.UseReference.String()
 	}
-	return "not recorded"
+	return d.m.Pack.NotRecorded.String()
 }
 
 // designDates lists every recorded disclosure, marks what the record says of
 // its date, and computes the deadlines from the one they run from.
 func (d *doc) designDates(acc *evidence.Account) {
-	d.heading("Design-right dates (EU)")
+	w := &d.m.Pack
+	d.heading(w.DesignDates.String())
 	first := acc.DeadlineDisclosure()
 	if first == nil {
-		d.muted("No public disclosure is recorded for this asset (cairn disclose).")
+		d.muted(w.NoDisclosure.String())
 		return
 	}
 	for _, ds := range acc.Disclosures {
-		text := ds.Date + whereSuffix(ds.Where) + fmt.Sprintf(" (record #%d, recorded %s)", ds.Seq, ds.Recorded.Format(dateTime))
+		text := d.m.Date(ds.Date) + whereSuffix(ds.Where) + w.DisclosedRecorded.F(ds.Seq, d.when(ds.Recorded))
 		if ds.BeforeRecord {
-			text += "\nDECLARED, NOT RECORDED AT THE TIME: this date is earlier than the asset's first record (" + acc.First.Format(dateTime) + "); the ledger cannot confirm it"
+			text += w.Declared.F(d.when(acc.First))
 		}
 		if ds.NotYet {
-			text += "\nThis date had not come when it was recorded: it states a plan, not a disclosure"
+			text += w.NotYet.String()
 		}
-		d.field("Disclosure", text)
+		d.field(w.Disclosure, text)
 	}
-	at, err := time.Parse(dateOnly, first.Date)
+	at, err := time.Parse("2006-01-02", first.Date)
 	if err != nil {
 		return
 	}
-	basis := fmt.Sprintf("from the earliest declared disclosure, %s (record #%d)", first.Date, first.Seq)
+	basis := w.DeadlinesFrom.F(d.m.Date(first.Date), first.Seq)
 	if len(acc.Disclosures) > 1 {
-		basis += fmt.Sprintf(", of the %d recorded", len(acc.Disclosures))
+		basis += w.OfRecorded.F(len(acc.Disclosures))
 	}
-	d.field("Deadlines run", basis)
-	d.field("Filing deadline", at.AddDate(1, 0, 0).Format(dateOnly)+" (12 months after the first disclosure: the grace period for filing a registered design)")
-	d.field("Unregistered design ends", at.AddDate(3, 0, 0).Format(dateOnly)+" (3 years after the first disclosure in the EU)")
-	d.muted("Dates as declared by the designer; each disclosure step's own time in the ledger shows when it was recorded.")
+	d.field(w.DeadlinesRun, basis)
+	d.field(w.FilingDeadline, w.FilingValue.F(at.AddDate(1, 0, 0).Format(d.m.DateLayout)))
+	d.field(w.UnregisteredEnds, w.UnregisteredValue.F(at.AddDate(3, 0, 0).Format(d.m.DateLayout)))
+	d.muted(w.DatesNote.String())
 }
 
 // attestations draws what third parties said about the anchor and earlier
 // checkpoints, as the pack's own verification found it.
 func (d *doc) attestations(cp *ledger.Checkpoint, bd *Bundle, self *Report) {
-	d.heading("Time and history")
+	w := &d.m.Proof
+	d.heading(w.TimeHistory.String())
 	if len(self.Attested) == 0 {
-		d.muted("No RFC 3161 timestamp and no witness cosignature is stored for a checkpoint that covers these records. The records' times come from the author's computer clock; a timestamp (cairn timestamp) or a witness (cairn witness) fixes them independently.")
+		d.muted(w.NoAttestation.String())
 		return
 	}
-	d.muted("An RFC 3161 timestamp is a time-stamping authority's (TSA) signed statement that the exact bytes of a checkpoint existed at a time; since the checkpoint commits to every record below its size, each of those records existed no later than that time. A witness's cosignature states that the witness saw the checkpoint. A consistency proof shows that the anchor checkpoint above only extends the earlier one: nothing it covered was changed or removed.")
+	d.muted(w.AttestIntro.String())
 	for _, ac := range self.Attested {
 		d.need(35)
 		d.pdf.Ln(1)
 		d.font("B", 9.5)
-		title := fmt.Sprintf("Checkpoint of %d records (records #0 to #%d)", ac.Size, ac.Size-1)
+		title := w.CheckpointOf.F(ac.Size, ac.Size-1)
 		if ac.Size == cp.Size {
-			title += ", the anchor"
+			title += w.TheAnchor.String()
 		}
 		d.pdf.CellFormat(contentW, lineH, title, "", 1, "L", false, 0, "")
-		d.fieldStyle("Root", ac.Root, "M")
+		d.fieldStyle(w.Root, ac.Root, "M")
 		if t := ac.Timestamp; t != nil {
-			how := "TSA checked against the roots this ledger trusts"
+			how := w.TokenChecked
 			if !t.Checked {
-				how = "TSA NOT checked against trusted roots (no roots configured); the token is over this checkpoint and signed by the TSA's certificate"
+				how = w.TokenNotChecked
 			}
-			d.field("Timestamp", fmt.Sprintf("%s by %s\n%s", t.Time.Format(dateTime), t.TSA, how))
+			d.field(d.m.Pack.Timestamp, w.TimestampValue.F(d.when(t.Time), t.TSA, how))
 		}
 		for _, cc := range ac.Cosignatures {
 			if cc.Checked {
-				d.field("Witness", fmt.Sprintf("%s cosigned at %s (checked with the configured witness key)", cc.Witness, cc.Time.Format(dateTime)))
+				d.field(w.Witness, w.WitnessChecked.F(cc.Witness, d.when(cc.Time)))
 			} else {
-				d.field("Witness", fmt.Sprintf("%s cosigned (not checked: no key for this witness is configured)", cc.Witness))
+				d.field(w.Witness, w.WitnessUnchecked.F(cc.Witness))
 			}
 		}
 		if ac.Size == cp.Size {
-			d.field("Consistency", "none needed: this is the anchor checkpoint")
+			d.field(w.Consistency, w.ConsistencyAnchor.String())
 		} else {
-			d.fieldStyle("Consistency", fmt.Sprintf("proof from %d to %d records (RFC 6962), verified:\n%s", ac.Size, cp.Size, strings.Join(ac.Proof, "\n")), "M")
+			d.fieldStyle(w.Consistency, w.ConsistencyProof.F(ac.Size, cp.Size, strings.Join(ac.Proof, "\n")), "M")
 		}
 	}
 	if len(bd.TSARoots) > 0 {
@@ -516,8 +523,8 @@ func (d *doc) attestations(cp *ledger.Checkpoint, bd *Bundle, self *Report) {
 			}
 		}
 		d.pdf.Ln(1)
-		d.field("TSA roots trusted", strings.Join(names, "\n"))
-		d.muted("These are the roots the author's ledger trusts, listed in evidence.json as tsa_roots. A verifier decides for itself which roots to trust (cairn verify-pack --tsa-roots FILE).")
+		d.field(w.TSARoots, strings.Join(names, "\n"))
+		d.muted(w.TSARootsNote.String())
 	}
 }
 
@@ -529,70 +536,40 @@ func whereSuffix(w string) string {
 }
 
 func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *Report) {
-	d.section("Integrity: how to check this pack")
-	d.heading("The checkpoint")
-	d.muted("A checkpoint is a signed statement of the whole ledger at one moment: its name (origin), its number of records and the Merkle root hash over all of them (C2SP tlog-checkpoint in a C2SP signed note). Every record in this pack is proven to be inside it.")
+	w := &d.m.Proof
+	d.section(w.Title.String())
+	d.heading(w.TheCheckpoint.String())
+	d.muted(w.CheckpointIntro.String())
 	d.pdf.Ln(1)
 	d.box("M", 8, string(cp.Note))
 
 	d.attestations(cp, bd, self)
 
-	d.heading("Public keys")
+	d.heading(w.PublicKeys.String())
 	for _, sr := range c.ids {
-		cert := identityCert(sr.Step)
 		d.need(30)
-		d.font("B", 9.5)
-		d.pdf.CellFormat(contentW, lineH, d.safe("B", fmt.Sprintf("%s, identity record #%d", c.authorLine(sr.Rec.Key), sr.Rec.Seq), false), "", 1, "L", false, 0, "")
-		d.fieldStyle("Ed25519 (hex)", hex.EncodeToString(sr.Rec.Key), "M")
-		d.fieldStyle("Checkpoint key", ledger.VerifierKey(cp.Origin, sr.Rec.Key), "M")
-		if cert != nil {
-			sum := sha256.Sum256(cert.Raw)
-			d.fieldStyle("P-256 cert SHA-256", hex.EncodeToString(sum[:]), "M")
-		}
-		d.pdf.Ln(1)
+		d.cell(contentW, lineH, "B", 9.5, w.IdentityRecord.F(d.authorLine(c, sr.Rec.Key), sr.Rec.Seq), 1)
+		d.keyFields(cp, sr.Rec.Key, sr.Step)
 	}
 	for _, sr := range c.rots {
 		k := rotatedKey(sr)
 		d.need(30)
-		d.font("B", 9.5)
-		d.pdf.MultiCell(contentW, lineH, d.safe("B", fmt.Sprintf("%s, introduced by key rotation record #%d, signed by key %s, which it retires", c.authorLine(k), sr.Rec.Seq, ledger.KeyID(sr.Rec.Key)), false), "", "L", false)
-		d.fieldStyle("Ed25519 (hex)", hex.EncodeToString(k), "M")
-		d.fieldStyle("Checkpoint key", ledger.VerifierKey(cp.Origin, k), "M")
-		if cert := identityCert(sr.Step); cert != nil {
-			sum := sha256.Sum256(cert.Raw)
-			d.fieldStyle("P-256 cert SHA-256", hex.EncodeToString(sum[:]), "M")
-		}
-		d.pdf.Ln(1)
+		d.multi("B", 9.5, contentW, lineH, strings.ReplaceAll(w.Rotation.F(d.authorLine(c, k), sr.Rec.Seq, ledger.KeyID(sr.Rec.Key)), "\n", " / "), false)
+		d.keyFields(cp, k, sr.Step)
 	}
 	if len(c.rots) > 0 {
-		d.muted("A key rotation record is signed by the old key and introduces the new key with its certificate. From that record on, the old key is retired: records it signs later are invalid.")
+		d.muted(w.RotationNote.String())
 	}
-	d.muted(c.forSigner("The PDF is signed with a P-256 key (PDF readers cannot check Ed25519). Its certificate names the Ed25519 key as urn:cairn:ed25519:<hex>, and the identity record, signed with that Ed25519 key and proven in the ledger, carries the certificate: each key vouches for the other.", caSignatureNote))
+	d.muted(d.signatureNote(c))
 
-	d.heading("What each proof proves")
-	d.bullet("The PDF signature: the file is exactly as the signer made it; nothing was changed or added afterwards.")
-	d.bullet("A record's Ed25519 signature: its author made the record, for this ledger (the signature covers the ledger's origin).")
-	d.bullet("A record's inclusion proof: the record is leaf number <index> of the Merkle tree whose root the checkpoint states. Its bytes, position and time cannot be changed without changing the root.")
-	d.bullet("The checkpoint signature: the author vouches for that root. Anyone who kept an earlier checkpoint can check that the ledger only grew (cairn verify --since).")
-	d.bullet("A chain link (prev): consecutive records in this pack follow each other directly in the ledger.")
-	d.bullet("The SHA-256 of a file: a copy with the same hash is the recorded file, byte for byte.")
-	d.muted("The ledger's own clock gives each record's time; it is as trustworthy as the author's computer. An RFC 3161 timestamp or a checkpoint handed to a third party fixes time independently.")
-
-	d.heading("Checking without cairn")
-	steps := []string{
-		c.forSigner("Signature: run pdfsig FILE.pdf. It must print \"Signature is Valid.\" and \"Total document signed\". (\"Certificate issuer is unknown\" is expected: the certificate is self-signed and is tied to the ledger by the steps below.)", caPdfsigStep),
-		"Attachments: run pdfdetach -saveall FILE.pdf. It writes evidence.json and, if the pack was made with --with-files, the files named <sha256>.<ext>; check each with sha256sum.",
-		"Records: in evidence.json, base64-decode each \"entry\" of \"records\" and \"identities\". The layout is in FORMAT.md section 1: 8 bytes \"cairn/1\\n\", seq, time, prev, the 32-byte Ed25519 key, the payload length n, the payload (a JSON step), then a 64-byte signature.",
-		"Signatures: verify each entry's last 64 bytes with Ed25519 (RFC 8032) under its key, over \"cairn record signature v1\\n\" + origin + \"\\n\" + the entry without those 64 bytes.",
-		"Inclusion: compute the leaf hash SHA-256(0x00 || entry). With \"index\" and the \"proof\" hashes (base64, from the leaf upward), recompute the root as RFC 6962 / RFC 9162 section 2.1.3.2 describes, for the tree size in the checkpoint. It must equal the checkpoint's root (its third line, base64).",
-		"Checkpoint: verify its signature line with the Ed25519 key of an author, per C2SP signed-note (Go: golang.org/x/mod/sumdb/note with the checkpoint key above).",
-		c.forSigner("Binding: the signer's certificate in the PDF signature (openssl pkcs7 or pdfsig -dump) must equal the \"cert\" of an identity record, whose \"key\" equals the entry's key.", caBindingStep),
-		"Chain: where two records have consecutive indexes, the later one's prev (bytes 24 to 56) equals SHA-256 of the earlier entry without its last 64 bytes.",
-		"Timestamps: for each element of \"checkpoints\" with a \"timestamp\", write its \"note\" to a file byte for byte (no added newline) and the base64-decoded \"timestamp\" to note.tsr, then run openssl ts -verify -data note -in note.tsr -CAfile ROOTS.pem with the TSA roots you trust. It must print \"Verification: OK\".",
-		"Consistency: each earlier checkpoint's \"consistency\" hashes prove that its tree is a prefix of the anchor's (RFC 9162 section 2.1.4.2; Go: golang.org/x/mod/sumdb/tlog.CheckTree). A timestamp on it then dates every record with an index below its size.",
-		"Cosignatures: verify a witness's line in a \"cosignatures\" note with the witness's verifier key (C2SP tlog-cosignature); its body must equal the checkpoint's.",
+	d.heading(w.WhatProves.String())
+	for _, s := range w.Proves {
+		d.bullet(s.String())
 	}
-	for i, s := range steps {
+	d.muted(w.ClockNote.String())
+
+	d.heading(w.WithoutCairn.String())
+	for i, s := range d.checksWithoutCairn(c) {
 		d.need(12)
 		d.font("B", 10)
 		d.pdf.CellFormat(6, lineH, fmt.Sprintf("%d.", i+1), "", 0, "L", false, 0, "")
@@ -602,5 +579,18 @@ func (d *doc) integrity(c *collected, bd *Bundle, cp *ledger.Checkpoint, self *R
 		d.pdf.SetLeftMargin(margin)
 		d.pdf.SetX(margin)
 	}
-	d.muted(fmt.Sprintf("This pack holds %s of asset %s and %s, out of %s in the ledger. The bundle format is specified in cairn's FORMAT.md (evidence bundle, %s). cairn verify-pack FILE.pdf performs all of these checks.", plural(len(bd.Records), "record"), bd.Asset, plural(len(bd.Identities), "identity record"), plural(int(cp.Size), "record"), bd.Format))
+	d.muted(w.Holds.F(w.Records.N(len(bd.Records)), bd.Asset, w.IdentityRecords.N(len(bd.Identities)), w.Records.N(int(cp.Size)), bd.Format))
+}
+
+// keyFields draws a key of the pack: its Ed25519 key, its checkpoint verifier
+// key, and the SHA-256 of the certificate the step that introduced it carries.
+func (d *doc) keyFields(cp *ledger.Checkpoint, key []byte, s *evidence.Step) {
+	w := &d.m.Proof
+	d.fieldStyle(w.Ed25519, hex.EncodeToString(key), "M")
+	d.fieldStyle(w.CheckpointKey, ledger.VerifierKey(cp.Origin, key), "M")
+	if cert := identityCert(s); cert != nil {
+		sum := sha256.Sum256(cert.Raw)
+		d.fieldStyle(w.CertSHA, hex.EncodeToString(sum[:]), "M")
+	}
+	d.pdf.Ln(1)
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-pdf/fpdf"
+
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 // Page geometry, in millimetres (A4 portrait).
@@ -41,16 +43,22 @@ type doc struct {
 	replacedOnPage bool
 	replacedAny    bool
 	exported       time.Time // when the pack is made
+	// m holds the pack's words; loc is the zone its times are shown in,
+	// beside UTC (nil: UTC alone).
+	m   *msg.Catalogue
+	loc *time.Location
+	// fonts draw what the Go fonts cannot (nil: none).
+	fonts *fontSet
 }
 
-func newDoc(asset string, pics *pictures, t time.Time) *doc {
+func newDoc(asset string, pics *pictures, t time.Time, m *msg.Catalogue, loc *time.Location) *doc {
 	pdf := fpdf.New("P", "mm", "A4", "")
 	pdf.SetCatalogSort(true)
 	pdf.SetCreationDate(t)
 	pdf.SetModificationDate(t)
 	pdf.SetProducer("cairn", false)
 	pdf.SetCreator("cairn export", false)
-	pdf.SetTitle("Evidence pack for asset "+asset, true)
+	pdf.SetTitle(m.Pack.DocTitle.F(asset), true)
 	pdf.SetMargins(margin, margin, margin)
 	pdf.SetAutoPageBreak(true, bottom)
 	// fpdf writes into the font bytes it is given while subsetting, so each
@@ -60,7 +68,7 @@ func newDoc(asset string, pics *pictures, t time.Time) *doc {
 	pdf.AddUTF8FontFromBytes(fontSans, "B", bytes.Clone(faceBold.ttf))
 	pdf.AddUTF8FontFromBytes(fontMono, "", bytes.Clone(faceMono.ttf))
 	pdf.AliasNbPages("{nb}")
-	d := &doc{pdf: pdf, pics: pics, asset: asset}
+	d := &doc{pdf: pdf, pics: pics, asset: asset, m: m, loc: loc}
 	pdf.SetFooterFunc(d.footer)
 	return d
 }
@@ -71,12 +79,12 @@ func (d *doc) footer() {
 	if d.replacedOnPage {
 		d.font("", 7)
 		d.color(colCapt)
-		p.CellFormat(contentW, 3.5, "Characters shown as [U+XXXX] cannot be drawn with the embedded fonts; the exact text is in the attached evidence.json.", "", 1, "L", false, 0, "")
+		p.CellFormat(contentW, 3.5, d.m.Pack.Replaced.String(), "", 1, "L", false, 0, "")
 	}
 	d.font("", 7.5)
 	d.color(colMuted)
-	p.CellFormat(contentW/2, 4, "cairn evidence pack · asset "+d.asset, "", 0, "L", false, 0, "")
-	p.CellFormat(contentW/2, 4, fmt.Sprintf("page %d of {nb}", p.PageNo()), "", 0, "R", false, 0, "")
+	p.CellFormat(contentW/2, 4, d.m.Pack.FooterPack.F(d.asset), "", 0, "L", false, 0, "")
+	p.CellFormat(contentW/2, 4, d.m.Pack.Page.F(p.PageNo(), "{nb}"), "", 0, "R", false, 0, "")
 	d.replacedOnPage = false
 	d.color([3]int{0, 0, 0})
 }
@@ -133,8 +141,7 @@ func (d *doc) section(title string) {
 func (d *doc) heading(title string) {
 	d.need(16)
 	d.pdf.Ln(2)
-	d.font("B", 12)
-	d.pdf.CellFormat(contentW, 7, d.safe("B", title, false), "", 1, "L", false, 0, "")
+	d.cell(contentW, 7, "B", 12, title, 1)
 }
 
 func (d *doc) rule() {
@@ -148,8 +155,55 @@ func (d *doc) rule() {
 
 // para draws text over the full width, wrapping; newlines are kept.
 func (d *doc) para(style string, size float64, s string) {
+	d.multi(style, size, contentW, size*0.45+0.6, s, false)
+}
+
+// multi draws s from the current position in a column w wide, wrapping, as
+// MultiCell does; text with emoji or fallback fonts goes through flow.
+func (d *doc) multi(style string, size, w, lh float64, s string, fill bool) {
 	d.font(style, size)
-	d.pdf.MultiCell(contentW, size*0.45+0.6, d.safe(style, s, true), "", "L", false)
+	if d.needsFlow(style, s) {
+		d.flow(style, size, w, lh, s, fill)
+		return
+	}
+	d.pdf.MultiCell(w, lh, d.safe(style, s, true), "", "L", fill)
+}
+
+// cell draws s on one line in a cell w wide, as CellFormat(w, h, s, "", ln,
+// "L", false, 0, "") does; text with emoji or fallback fonts goes through the
+// runs of flow, and is cut at the cell's end.
+func (d *doc) cell(w, h float64, style string, size float64, s string, ln int) {
+	p := d.pdf
+	d.font(style, size)
+	if !d.needsFlow(style, s) {
+		p.CellFormat(w, h, d.safe(style, s, false), "", ln, "L", false, 0, "")
+		return
+	}
+	x, y := p.GetX(), p.GetY()
+	rs, _, replaced := d.runs(style, strings.ReplaceAll(s, "\n", " / "))
+	if replaced {
+		d.replacedOnPage, d.replacedAny = true, true
+	}
+	d.measure(rs, style, size)
+	cm := p.GetCellMargin()
+	var fit []textRun
+	used := 2 * cm
+	for _, r := range rs {
+		if used+r.w > w {
+			break
+		}
+		fit, used = append(fit, r), used+r.w
+	}
+	d.line(fit, style, size, x+cm, y, h)
+	switch ln {
+	case 0:
+		p.SetXY(x+w, y)
+	case 1:
+		p.SetXY(p.GetX(), y+h)
+		p.SetX(margin)
+	default:
+		p.SetXY(x, y+h)
+	}
 }
 
 // muted draws a small grey paragraph.
@@ -159,16 +213,19 @@ func (d *doc) muted(s string) {
 	d.color([3]int{0, 0, 0})
 }
 
+// when writes an instant in the pack's language and zone.
+func (d *doc) when(t time.Time) string { return d.m.Time(t, d.loc) }
+
 // field draws "label  value" with the value wrapping in its own column.
-func (d *doc) field(label, value string) {
+func (d *doc) field(label msg.S, value string) {
 	d.fieldStyle(label, value, "")
 }
 
-func (d *doc) fieldStyle(label, value, style string) {
-	const labelW = 42.0
+func (d *doc) fieldStyle(label msg.S, value, style string) {
+	labelW := d.m.LabelWidth
 	p := d.pdf
 	d.font("B", 9.5)
-	l := d.safe("B", label, false)
+	l := d.safe("B", label.String(), false)
 	longLabel := p.GetStringWidth(l) > labelW-1
 	h := d.valueHeight(value, style, contentW-labelW)
 	if longLabel {
@@ -187,10 +244,9 @@ func (d *doc) fieldStyle(label, value, style string) {
 	if style == "M" {
 		size = 8 // 64 hex digits fit the value column
 	}
-	d.font(style, size)
 	p.SetLeftMargin(margin + labelW)
 	p.SetXY(margin+labelW, y)
-	p.MultiCell(contentW-labelW, lineH, d.safe(style, value, true), "", "L", false)
+	d.multi(style, size, contentW-labelW, lineH, value, false)
 	p.SetLeftMargin(margin)
 	p.SetX(margin)
 }
@@ -204,6 +260,14 @@ func (d *doc) valueHeight(value, style string, w float64) float64 {
 	}
 	d.font(style, size)
 	n := 0
+	if d.needsFlow(style, value) {
+		for _, para := range strings.Split(value, "\n") {
+			rs, _, _ := d.runs(style, para)
+			n += len(d.wrap(rs, style, size, w-2*d.pdf.GetCellMargin()))
+			d.font(style, size)
+		}
+		return min(float64(max(n, 2))*lineH, (pageH-bottom-margin)/2)
+	}
 	text, _ := safeText(d.faceFor(style), value, true)
 	for _, line := range strings.Split(text, "\n") {
 		n += max(1, len(d.pdf.SplitText(line, w)))
@@ -218,7 +282,7 @@ func (d *doc) bullet(s string) {
 	d.need(lineH)
 	p.CellFormat(5, lineH, "•", "", 0, "L", false, 0, "")
 	p.SetLeftMargin(margin + 5)
-	p.MultiCell(contentW-5, lineH, d.safe("", s, true), "", "L", false)
+	d.multi("", 10, contentW-5, lineH, s, false)
 	p.SetLeftMargin(margin)
 	p.SetX(margin)
 }
@@ -227,10 +291,9 @@ func (d *doc) bullet(s string) {
 func (d *doc) box(style string, size float64, s string) {
 	p := d.pdf
 	p.SetFillColor(245, 245, 240)
-	d.font(style, size)
 	p.SetLeftMargin(margin + 2)
 	p.SetX(margin + 2)
-	p.MultiCell(contentW-2, size*0.45+0.8, d.safe(style, s, true), "", "L", true)
+	d.multi(style, size, contentW-2, size*0.45+0.8, s, true)
 	p.SetLeftMargin(margin)
 	p.SetX(margin)
 }
@@ -239,15 +302,32 @@ func (d *doc) box(style string, size float64, s string) {
 func (d *doc) label(text string, c [3]int) {
 	p := d.pdf
 	d.font("B", 7.5)
+	var rs []textRun
 	s := d.safe("B", text, false)
 	w := p.GetStringWidth(s) + 3
+	flowing := d.needsFlow("B", text)
+	if flowing {
+		rs, _, _ = d.runs("B", text)
+		d.measure(rs, "B", 7.5)
+		w = 3
+		for _, r := range rs {
+			w += r.w
+		}
+	}
 	if x := p.GetX(); x+w > pageW-margin && x > margin {
 		// No room left on this line: the tag goes on the next one.
 		p.SetXY(margin, p.GetY()+5)
 	}
 	p.SetFillColor(c[0], c[1], c[2])
 	p.SetTextColor(255, 255, 255)
-	p.CellFormat(w, 4.2, s, "", 0, "C", true, 0, "")
+	if flowing {
+		x, y := p.GetX(), p.GetY()
+		p.Rect(x, y, w, 4.2, "F")
+		d.line(rs, "B", 7.5, x+1.5, y, 4.2)
+		p.SetXY(x+w, y)
+	} else {
+		p.CellFormat(w, 4.2, s, "", 0, "C", true, 0, "")
+	}
 	p.SetTextColor(0, 0, 0)
 	p.SetX(p.GetX() + 1.5)
 }
@@ -263,9 +343,9 @@ func (d *doc) image(sha string, pic *picture, px int, x, y, w, h float64) {
 		d.font("", 6.5)
 		d.color(colMuted)
 		p.SetXY(x+1, y+h/2-4)
-		reason := "no picture"
+		reason := d.m.Picture["none"].String()
 		if pic != nil {
-			reason = pic.reason
+			reason = pic.reason.F(d.m)
 		}
 		p.MultiCell(w-2, 3, d.safe("", reason, false), "", "C", false)
 		d.color([3]int{0, 0, 0})

@@ -32,53 +32,56 @@ func (d *doc) similarity(c *collected, self *Report) {
 			names[f.SHA256] = f.Name
 		}
 	}
-	d.section("Similarity checks")
-	d.muted("These records say that the asset's files were compared, by perceptual fingerprint, with a set of reference images (for example a stock library, a competitor's catalogue, or images a client supplied), before publishing. " +
-		"cairn compares only with the reference images it was given: it does not search the web or any other collection, so a clear result means only that none of those images looked alike. " +
-		fmt.Sprintf("The distance runs from 0 (the same picture) to %d; a look-alike is a lead for a person to check, not a finding.", percept.MaxDistance))
+	w := &d.m.Similarity
+	d.section(w.Section.String())
+	d.muted(w.Intro.F(percept.MaxDistance))
 	d.pdf.Ln(2)
 	for _, sr := range checks {
 		s, m := sr.Step, sr.Step.Similarity
 		d.need(40)
 		d.font("B", 9.5)
-		d.pdf.CellFormat(contentW, lineH, fmt.Sprintf("#%d  similarity check, %s", sr.Rec.Seq, sr.Rec.Time.Format(dateTime)), "", 1, "L", false, 0, "")
+		d.pdf.CellFormat(contentW, lineH, d.safe("B", w.Heading.F(sr.Rec.Seq, d.when(sr.Rec.Time)), false), "", 1, "L", false, 0, "")
 		var what []string
 		for _, f := range s.In {
 			line := fmt.Sprintf("%s (SHA-256 %s…)", f.Name, f.SHA256[:16])
-			if r := rolesBefore(c, sr.Rec.Seq, f.SHA256); r != "" {
+			if r := d.rolesBefore(c, sr.Rec.Seq, f.SHA256); r != "" {
 				line += ", " + r
 			}
 			what = append(what, line)
 		}
-		d.field("Compared", strings.Join(what, "\n"))
-		against := fmt.Sprintf("%d reference images", m.Count)
+		d.field(w.Compared, strings.Join(what, "\n"))
+		against := w.ReferenceImages.N(m.Count)
 		if s.Source != "" {
 			against += ": " + s.Source
 		}
-		d.field("Against", against)
-		d.fieldStyle("Reference set", "SHA-256 "+m.Set, "M")
-		result := fmt.Sprintf("clear: no reference image within distance %d; the nearest was at %d", m.Threshold, m.Nearest)
+		d.field(w.Against, against)
+		d.fieldStyle(w.ReferenceSet, "SHA-256 "+m.Set, "M")
+		result := w.Clear.F(m.Threshold, m.Nearest)
 		if m.Result == evidence.SimilarityLookalikes {
-			result = fmt.Sprintf("%d look-alike(s) within distance %d; the nearest at %d", len(m.Matches), m.Threshold, m.Nearest)
+			result = w.Lookalikes.Of(len(m.Matches)).F(len(m.Matches), m.Threshold, m.Nearest)
 		}
-		d.field("Result", result)
+		d.field(w.Result, result)
 		for i, x := range m.Matches {
 			if i == 10 {
-				d.field("", fmt.Sprintf("… and %d more, listed in the record (evidence.json)", len(m.Matches)-10))
+				d.field("", w.More.F(len(m.Matches)-10))
 				break
 			}
-			d.field("Look-alike", fmt.Sprintf("distance %d: %s (SHA-256 %s…) looks like %s", x.Distance, x.Name, x.SHA256[:16], orNone(names[x.File], x.File[:16])))
+			like := names[x.File]
+			if like == "" {
+				like = x.File[:16]
+			}
+			d.field(w.LookAlike, w.LookAlikeLine.F(x.Distance, x.Name, x.SHA256[:16], like))
 		}
-		when := "by the author's clock; no trusted time covers this record"
+		when := w.NoTrustedTime.String()
 		if rt := times[sr.Rec.Seq]; !rt.NoLaterThan.IsZero() && rt.TSAChecked {
-			when = fmt.Sprintf("no later than %s (RFC 3161 timestamp, TSA %s)", rt.NoLaterThan.Format(dateTime), rt.TSA)
+			when = w.TSATime.F(d.when(rt.NoLaterThan), rt.TSA)
 		} else if !rt.WitnessTime.IsZero() {
-			when = fmt.Sprintf("no later than %s (witness %s)", rt.WitnessTime.Format(dateTime), rt.Witness)
+			when = w.WitnessTime.F(d.when(rt.WitnessTime), rt.Witness)
 		}
-		d.field("When", sr.Rec.Time.Format(dateTime)+", "+when)
-		d.field("Method", m.Method+" (perceptual fingerprints; FORMAT.md section 5.6)")
+		d.field(w.When, d.when(sr.Rec.Time)+", "+when)
+		d.field(w.Method, w.MethodLine.F(m.Method))
 		if s.Note != "" {
-			d.field("Note", s.Note)
+			d.field(w.Note, s.Note)
 		}
 		d.pdf.Ln(2)
 	}
@@ -86,15 +89,19 @@ func (d *doc) similarity(c *collected, self *Report) {
 
 // rolesBefore says what the asset's records before seq made of a file: "the
 // final work", "a third-party input", …
-func rolesBefore(c *collected, seq int64, sum string) string {
+func (d *doc) rolesBefore(c *collected, seq int64, sum string) string {
 	var out []string
 	for _, sr := range c.steps {
 		if sr.Rec.Seq >= seq || sr.Step.Kind == evidence.KindSimilarity {
 			continue
 		}
 		for _, r := range evidence.FileRoles(sr.Step, sum) {
-			if !contains(out, r) {
-				out = append(out, r)
+			name := d.m.Similarity.Role[r].String()
+			if name == "" {
+				name = r // a role the catalogue does not name yet: shown as cairn calls it
+			}
+			if !contains(out, name) {
+				out = append(out, name)
 			}
 		}
 	}

@@ -12,10 +12,12 @@ import (
 	"golang.org/x/image/font/gofont/goregular"
 )
 
-// The pack is set in the Go fonts. They cover Latin, Greek and Cyrillic; anything
-// else (CJK, emoji, most scripts) has no glyph, and fpdf v0.9.0 panics on runes
-// above U+FFFF. Every string a user typed goes through safeText before it is
-// drawn; the exact text is always in evidence.json.
+// The pack is set in the Go fonts. They cover Latin, Greek and Cyrillic. Emoji
+// are drawn as outlines (export/emoji, flow.go), and CJK and other scripts with a
+// fallback font when the machine has one (fonts.go); fpdf v0.9.0 panics on runes
+// above U+FFFF, so no such rune ever reaches it. What nothing can draw goes
+// through safeText and is shown as a visible marker; the exact text is always
+// in evidence.json.
 const (
 	fontSans = "gosans"
 	fontMono = "gomono"

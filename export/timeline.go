@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -51,25 +52,21 @@ func actorColor(by string) [3]int {
 	return colHuman
 }
 
-func actorName(by string) string {
-	switch by {
-	case evidence.ActorAI:
-		return "AI"
-	case evidence.ActorBoth:
-		return "human + AI"
-	case evidence.ActorHuman:
-		return "human"
-	case evidence.ActorUnknown:
-		return "unknown"
+func (d *doc) actorName(by string) string {
+	if s, ok := d.m.Actor[by]; ok {
+		return s.String()
 	}
-	return "not stated"
+	return d.m.Timeline.NotStated.String()
 }
 
 func (d *doc) timeline(c *collected, h *evidence.History) {
-	d.section("Timeline")
-	d.muted("Every recorded step of this asset, in the order of the ledger. Times are the author's computer clock, in UTC. Text is shown in full, exactly as recorded. " +
-		"\"entered by the designer\" means the designer typed the values; \"captured from ...\" means cairn read them from the tool's own metadata. " +
-		"\"in the final work\" marks the steps the final file was made through, by the links the records state. A record struck through was retracted: it stays in the ledger, and is counted nowhere.")
+	w := &d.m.Timeline
+	d.section(w.Title.String())
+	clock := w.ClockUTC.String()
+	if d.loc != nil {
+		clock = w.ClockZone.F(d.loc.String())
+	}
+	d.muted(w.Intro.String() + " " + clock + " " + w.IntroRest.String())
 	d.pdf.Ln(2)
 	for _, sr := range h.All {
 		d.step(c, h, sr)
@@ -77,7 +74,7 @@ func (d *doc) timeline(c *collected, h *evidence.History) {
 }
 
 func (d *doc) step(c *collected, hist *evidence.History, sr evidence.StepRecord) {
-	p := d.pdf
+	p, w, pk := d.pdf, &d.m.Timeline, &d.m.Pack
 	s := sr.Step
 	d.need(blockStart(s))
 	y0 := p.GetY()
@@ -92,53 +89,54 @@ func (d *doc) step(c *collected, hist *evidence.History, sr evidence.StepRecord)
 		// Struck through: the record stays, but it does not count.
 		p.SetFont(fontSans, "BS", 10.5)
 	}
-	head := fmt.Sprintf("#%d  %s", sr.Rec.Seq, strings.ToUpper(s.Kind))
+	head := fmt.Sprintf("#%d  %s", sr.Rec.Seq, strings.ToUpper(msg.Name(d.m.Kind, s.Kind)))
 	p.CellFormat(p.GetStringWidth(head)+3, 6, head, "", 0, "L", false, 0, "")
 	d.font("", 9)
 	d.color(colMuted)
-	t := sr.Rec.Time.Format(dateTime)
+	t := d.when(sr.Rec.Time)
 	p.CellFormat(p.GetStringWidth(t)+4, 6, t, "", 0, "L", false, 0, "")
 	d.color([3]int{0, 0, 0})
 	p.SetXY(p.GetX(), y0+0.9)
-	d.label(actorName(s.By), ac)
+	d.label(d.actorName(s.By), ac)
 	if s.Captured != nil {
-		d.label("captured from "+clip(s.Captured.From, 60), colCapt)
+		d.label(w.CapturedFrom.F(clip(s.Captured.From, 60)), colCapt)
 	} else {
-		d.label("entered by the designer", colMuted)
+		d.label(w.Entered.String(), colMuted)
 	}
 	if hist.InFinal(sr.Rec.Seq) {
-		d.label("in the final work", colOK)
+		d.label(w.InFinal.String(), colOK)
 	}
 	p.Ln(6)
 	if retracted {
 		d.color(colCapt)
-		d.field("RETRACTED", fmt.Sprintf("by record #%d (%s): %s", retraction.Rec.Seq, retraction.Rec.Time.Format(dateTime), retraction.Step.Why))
+		d.field(w.Retracted, w.RetractedBy.F(retraction.Rec.Seq, d.when(retraction.Rec.Time), retraction.Step.Why))
 		d.color([3]int{0, 0, 0})
 	}
 
 	if s.Tool != "" || s.Model != "" {
 		var parts []string
 		if s.Tool != "" {
-			parts = append(parts, "tool "+s.Tool)
+			parts = append(parts, w.ToolIs.F(s.Tool))
 		}
 		if s.Model != "" {
-			parts = append(parts, "model "+s.Model)
+			parts = append(parts, w.ModelIs.F(s.Model))
 		}
-		d.field("Tool and model", strings.Join(parts, ", "))
+		d.field(w.ToolModel, strings.Join(parts, ", "))
 	}
 	if len(s.Params) > 0 {
 		var ps []string
 		for _, k := range s.SortedParams() {
 			ps = append(ps, k+" = "+s.Params[k])
 		}
-		d.field("Parameters", strings.Join(ps, "\n"))
+		d.field(w.Parameters, strings.Join(ps, "\n"))
 	}
 
 	switch s.Kind {
 	case evidence.KindAsset, evidence.KindAssetSet:
-		for _, f := range [][2]string{{"Title", s.Title}, {"Kind of work", s.AssetKind}, {"Rights holder", s.Owner}, {"Basis", s.Basis}, {"Contract", s.Contract}, {"Text and data mining", s.TDM}} {
-			if f[1] != "" {
-				d.field(f[0], f[1])
+		for _, f := range []row{{pk.TitleField, s.Title}, {pk.KindOfWork, msg.Name(d.m.AssetKind, s.AssetKind)}, {pk.RightsHolder, s.Owner},
+			{pk.Basis, msg.Name(d.m.Basis, s.Basis)}, {pk.Contract, s.Contract}, {pk.TDMLabel, msg.Name(d.m.TDM, s.TDM)}} {
+			if f.value != "" {
+				d.field(f.label, f.value)
 			}
 		}
 	case evidence.KindPrompt, evidence.KindNote:
@@ -148,51 +146,51 @@ func (d *doc) step(c *collected, hist *evidence.History, sr evidence.StepRecord)
 			d.box("", 10, s.Text)
 		}
 		if len(s.In) > 0 {
-			d.small("Input " + evidence.PluralWord(len(s.In), "image", "images") + " (image-to-image: the generation started from " + evidence.PluralWord(len(s.In), "it", "them") + ")")
+			d.small(w.InputImages.N(len(s.In)))
 			d.grid(s.In, "")
 		}
-		d.small(evidence.Plural(len(s.Out), "candidate", "candidates") + " generated")
+		d.small(w.Generated.N(len(s.Out)))
 		d.grid(s.Out, "")
 	case evidence.KindSelect:
-		d.small(fmt.Sprintf("Chose 1 of %d candidates (marked); the others are rejected, not edited", len(s.From)))
+		d.small(w.Chose.F(len(s.From)))
 		d.grid(s.From, s.File.SHA256)
 	case evidence.KindEdit:
-		d.field("Kind of edit", editKind(s.By))
+		d.field(w.KindOfEdit, d.editKind(s.By))
 		if s.Text != "" {
-			d.field("Instruction", s.Text)
+			d.field(w.Instruction, s.Text)
 		}
 		d.beforeAfter(*s.Before, *s.After)
 		if len(s.In) > 0 {
-			d.small("Placed into the work in this edit")
+			d.small(w.Placed.String())
 			d.grid(s.In, "")
 		}
 	case evidence.KindSketch, evidence.KindFinal:
 		d.grid([]evidence.FileRef{*s.File}, "")
 	case evidence.KindFile:
-		d.field("Origin", "unknown: no metadata says what made this file; it is counted neither as human work nor as AI output")
+		d.field(w.Origin, w.OriginUnknown.String())
 		d.grid([]evidence.FileRef{*s.File}, "")
 	case evidence.KindInput:
-		d.field("Source", orNone(s.Source, "not recorded"))
-		d.field("Licence", orNone(s.License, "not recorded"))
-		d.field("Permission", s.Permission)
-		d.field("Use", inputUse(s.Use))
+		d.field(pk.Source, orNone(s.Source, pk.NotRecorded))
+		d.field(pk.Licence, orNone(s.License, pk.NotRecorded))
+		d.field(pk.Permission, msg.Name(d.m.Permission, s.Permission))
+		d.field(pk.Use, d.inputUse(s.Use))
 		d.grid([]evidence.FileRef{*s.File}, "")
 	case evidence.KindDisclose:
-		d.field("Disclosed on", s.Date+whereSuffix(s.Where))
+		d.field(w.DisclosedOn, d.m.Date(s.Date)+whereSuffix(s.Where))
 		if evidence.DateBefore(s.Date, hist.All[0].Rec.Time) {
-			d.field("Note", "declared; the date is earlier than the asset's first record")
+			d.field(w.Note, w.DeclaredEarly.String())
 		}
 	case evidence.KindRetract:
-		d.field("Retracts", retractTarget(hist, s))
+		d.field(w.Retracts, d.retractTarget(hist, s))
 	}
 	if s.Text != "" && s.Kind != evidence.KindPrompt && s.Kind != evidence.KindNote && s.Kind != evidence.KindGenerate && s.Kind != evidence.KindEdit {
-		d.field("Text", s.Text)
+		d.field(w.Text, s.Text)
 	}
 	if s.Why != "" {
-		d.field("Why", s.Why)
+		d.field(w.Why, s.Why)
 	}
 	if s.Note != "" {
-		d.field("Note", s.Note)
+		d.field(w.Note, s.Note)
 	}
 	if cp := s.Captured; cp != nil {
 		var lines []string
@@ -205,19 +203,18 @@ func (d *doc) step(c *collected, hist *evidence.History, sr evidence.StepRecord)
 			lines = append(lines, k+": "+cp.Fields[k])
 		}
 		if cp.ClaimedTime != "" {
-			lines = append(lines, "time claimed by the source (not verified): "+cp.ClaimedTime)
+			lines = append(lines, w.ClaimedTime.F(cp.ClaimedTime))
 		}
 		if len(lines) > 0 {
 			d.color(colCapt)
-			d.field("Captured values", strings.Join(lines, "\n"))
+			d.field(w.CapturedValues, strings.Join(lines, "\n"))
 			d.color([3]int{0, 0, 0})
 		}
 	}
 	h := sr.Rec.Hash()
 	d.color(colMuted)
-	d.font("M", 7)
 	d.need(4)
-	p.CellFormat(contentW, 3.6, d.safe("M", fmt.Sprintf("record %x  signed by %s", h[:8], ledger.KeyID(sr.Rec.Key))+"  "+clip(c.names[string(sr.Rec.Key)], 40), false), "", 1, "L", false, 0, "")
+	d.cell(contentW, 3.6, "M", 7, w.RecordLine.F(h[:8], ledger.KeyID(sr.Rec.Key))+"  "+clip(c.names[string(sr.Rec.Key)], 40), 1)
 	d.color([3]int{0, 0, 0})
 	d.rule()
 	p.Ln(1.5)
@@ -225,27 +222,28 @@ func (d *doc) step(c *collected, hist *evidence.History, sr evidence.StepRecord)
 
 // editKind says who made an edit, in words that keep an AI-assisted edit
 // apart from one by hand.
-func editKind(by string) string {
+func (d *doc) editKind(by string) string {
+	w := &d.m.Timeline
 	switch by {
 	case evidence.ActorHuman:
-		return "by hand (non-generative tools)"
+		return w.EditByHand.String()
 	case evidence.ActorBoth:
-		return "AI-assisted: a person directing an AI tool, which made the new content"
+		return w.EditAssisted.String()
 	case evidence.ActorAI:
-		return "by an AI tool on its own"
+		return w.EditByAI.String()
 	}
-	return "author unknown: the file changed and nobody recorded who changed it"
+	return w.EditUnknown.String()
 }
 
 // retractTarget describes the record a retraction names.
-func retractTarget(h *evidence.History, s *evidence.Step) string {
+func (d *doc) retractTarget(h *evidence.History, s *evidence.Step) string {
 	ref := s.Retracts
 	for _, sr := range h.All {
 		if sr.Rec.Seq == ref.Seq {
-			return fmt.Sprintf("record #%d (%s, %s), leaf hash %s…", ref.Seq, sr.Step.Kind, sr.Rec.Time.Format(dateTime), ref.Hash[:16])
+			return d.m.Timeline.RetractTarget.F(ref.Seq, msg.Name(d.m.Kind, sr.Step.Kind), d.when(sr.Rec.Time), ref.Hash[:16])
 		}
 	}
-	return fmt.Sprintf("record #%d, leaf hash %s… (not a record of this asset)", ref.Seq, ref.Hash[:16])
+	return d.m.Timeline.RetractOther.F(ref.Seq, ref.Hash[:16])
 }
 
 // blockStart is the height a step's block needs on the page before it starts:
@@ -264,10 +262,9 @@ func blockStart(s *evidence.Step) float64 {
 }
 
 func (d *doc) small(s string) {
-	d.font("", 8.5)
 	d.need(5)
 	d.color(colMuted)
-	d.pdf.CellFormat(contentW, 4.5, d.safe("", s, false), "", 1, "L", false, 0, "")
+	d.cell(contentW, 4.5, "", 8.5, s, 1)
 	d.color([3]int{0, 0, 0})
 }
 
@@ -300,16 +297,15 @@ func (d *doc) caption(f evidence.FileRef, x, y float64, chosen bool) {
 	if chosen {
 		d.font("B", 6.5)
 		d.color(colOK)
-		p.CellFormat(cellW, 3, "CHOSEN "+f.Short(), "", 2, "L", false, 0, "")
+		p.CellFormat(cellW, 3, d.m.Timeline.Chosen.String()+" "+f.Short(), "", 2, "L", false, 0, "")
 	} else {
 		d.font("M", 6.5)
 		d.color(colMuted)
 		p.CellFormat(cellW, 3, f.Short(), "", 2, "L", false, 0, "")
 	}
-	d.font("", 6.5)
 	d.color(colMuted)
 	p.SetX(x)
-	p.CellFormat(cellW, 3, d.safe("", clip(f.Name, 26), false), "", 0, "L", false, 0, "")
+	d.cell(cellW, 3, "", 6.5, clip(f.Name, 26), 0)
 	d.color([3]int{0, 0, 0})
 }
 
@@ -321,9 +317,9 @@ func (d *doc) beforeAfter(before, after evidence.FileRef) {
 	y := p.GetY()
 	d.font("B", 8.5)
 	p.SetXY(margin, y)
-	p.CellFormat(w, 4.5, "Before", "", 0, "L", false, 0, "")
+	p.CellFormat(w, 4.5, d.m.Timeline.Before.String(), "", 0, "L", false, 0, "")
 	p.SetXY(margin+w+16, y)
-	p.CellFormat(w, 4.5, "After", "", 0, "L", false, 0, "")
+	p.CellFormat(w, 4.5, d.m.Timeline.After.String(), "", 0, "L", false, 0, "")
 	y += 5
 	d.image(before.SHA256, d.pics.get(before, thumbPx), thumbPx, margin, y, w, w)
 	d.image(after.SHA256, d.pics.get(after, thumbPx), thumbPx, margin+w+16, y, w, w)
@@ -334,9 +330,8 @@ func (d *doc) beforeAfter(before, after evidence.FileRef) {
 	for i, f := range []evidence.FileRef{before, after} {
 		x := margin + float64(i)*(w+16)
 		p.SetXY(x, y+w+0.6)
-		d.font("M", 6.5)
 		d.color(colMuted)
-		p.CellFormat(w, 3, f.Short()+"  "+d.safe("M", clip(f.Name, 30), false), "", 0, "L", false, 0, "")
+		d.cell(w, 3, "M", 6.5, f.Short()+"  "+clip(f.Name, 30), 0)
 	}
 	d.color([3]int{0, 0, 0})
 	p.SetXY(margin, y+w+5)
@@ -400,12 +395,12 @@ func (d *doc) chart(c *collected, h *evidence.History) {
 		}
 	}
 	p.SetXY(x0, y0+h0+0.5)
-	p.CellFormat(w/2, 3.5, first.Format(dateTime), "", 0, "L", false, 0, "")
-	p.CellFormat(w/2, 3.5, last.Format(dateTime), "", 1, "R", false, 0, "")
+	p.CellFormat(w/2, 3.5, d.when(first), "", 0, "L", false, 0, "")
+	p.CellFormat(w/2, 3.5, d.when(last), "", 1, "R", false, 0, "")
 	p.SetX(x0)
 	for _, a := range actors {
 		col := actorColor(a)
-		name := actorName(a)
+		name := d.actorName(a)
 		p.SetFillColor(col[0], col[1], col[2])
 		x, y := p.GetX(), p.GetY()+0.8
 		p.Rect(x, y, 3, 3, "F")
@@ -414,13 +409,13 @@ func (d *doc) chart(c *collected, h *evidence.History) {
 	}
 	d.color([3]int{0, 0, 0})
 	p.Ln(6)
-	d.muted(chartCaption(len(steps), buckets, total))
+	d.muted(d.chartCaption(len(steps), buckets, total))
 }
 
 // chartCaption says what the chart's slots are.
-func chartCaption(steps, buckets int, total time.Duration) string {
+func (d *doc) chartCaption(steps, buckets int, total time.Duration) string {
 	if buckets == 1 {
-		return fmt.Sprintf("All %s that count were recorded within %s: one bar, stacked by who acted.", evidence.Plural(steps, "step", "steps"), span(total))
+		return d.m.Timeline.ChartOne.Of(steps).F(steps, d.span(total))
 	}
-	return fmt.Sprintf("Steps per time slot (%d slots of %s each), stacked by who acted.", buckets, span(total/time.Duration(buckets)))
+	return d.m.Timeline.ChartSlots.F(buckets, d.span(total/time.Duration(buckets)))
 }

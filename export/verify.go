@@ -900,7 +900,6 @@ func checkSigner(rep *Report, rb *evidence.RuleBook, signer *x509.Certificate, o
 	rep.pass("signer binding", "signed by custodian %q (key %s), who holds no key of this ledger: they vouch for the PDF; the records and the checkpoint are the authors'. The name is the custodian's own claim: compare key %s with the one they gave you (cairn id prints it)", signer.Subject.CommonName, ledger.KeyID(k), ledger.KeyID(k))
 }
 
-
 // checkCASigner reports a PDF signed with a certificate that names no cairn
 // key (export --sign-with): a custodian known by the certificate alone. With
 // CA roots from the verifier, the certificate must chain to one of them,

@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger"
 )
 
@@ -156,8 +157,8 @@ Examples:
 					acc := h.Account()
 					if c.Bool("json") {
 						return printJSON(c.App.Writer, map[string]any{"asset": a, "account": acc,
-							"human": acc.HumanContribution(), "ai": acc.AIContribution(), "unknown": acc.UnknownContribution(),
-							"basis_meaning": evidence.BasisMeaning(a.Basis, a.Contract), "copyright_draft": h.CopyrightDraft()})
+							"human": acc.HumanContribution(msg.English), "ai": acc.AIContribution(msg.English), "unknown": acc.UnknownContribution(msg.English),
+							"basis_meaning": evidence.BasisMeaning(msg.English, a.Basis, a.Contract), "copyright_draft": h.CopyrightDraft(msg.English)})
 					}
 					printAsset(c.App.Writer, a, acc)
 					return nil
@@ -228,7 +229,7 @@ func printAsset(w io.Writer, a *evidence.AssetInfo, acc *evidence.Account) {
 		}
 	}
 	if a.Basis != "" {
-		fmt.Fprintf(w, "          (%s)\n", evidence.BasisMeaning(a.Basis, a.Contract))
+		fmt.Fprintf(w, "          (%s)\n", evidence.BasisMeaning(msg.English, a.Basis, a.Contract))
 	}
 	fmt.Fprintf(w, "created   %s (record #%d)\n", a.Created.Local().Format("2006-01-02 15:04:05"), a.Seq)
 	fmt.Fprintf(w, "steps     %d that count: %d by a human, %d by an AI, %d by both, %d by an unknown hand; over %s\n",
@@ -239,7 +240,7 @@ func printAsset(w io.Writer, a *evidence.AssetInfo, acc *evidence.Account) {
 	for _, part := range []struct {
 		label string
 		lines []string
-	}{{"human", acc.HumanContribution()}, {"AI", acc.AIContribution()}, {"unknown", acc.UnknownContribution()}} {
+	}{{"human", acc.HumanContribution(msg.English)}, {"AI", acc.AIContribution(msg.English)}, {"unknown", acc.UnknownContribution(msg.English)}} {
 		if len(part.lines) > 0 {
 			fmt.Fprintf(w, "%-9s %s\n", part.label, strings.Join(part.lines, "\n          "))
 		}

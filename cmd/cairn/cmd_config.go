@@ -12,6 +12,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/cairn-ledger/cairn/evidence"
+	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/msg"
 	"github.com/cairn-ledger/cairn/ledger/witness"
 )
 
@@ -40,6 +42,11 @@ func cmdConfig() *cli.Command {
   studio VKEY      the key of the witness's studio log (cairn witness id --log):
                    its inclusion proofs are checked as they arrive.
   studio.url URL   where the studio log is served (default: witness.url/log/).
+  lang nl          the language of packs and labels when no --lang is given
+                   (en or nl; default en).
+  tz ZONE          the designer's time zone: packs show times in it beside UTC
+                   (an IANA name such as Europe/Amsterdam, or UTC; default
+                   Europe/Amsterdam for Dutch packs, UTC for English ones).
 
 Trust anchors in a ledger's own folder are used by verify, but reported as NOT
 independent: anyone who can write to the folder could have put them there.
@@ -52,19 +59,24 @@ Your own anchors live outside every ledger, beside your identity key
   --user witness VKEY     a witness whose cosignatures you trust
   --user key VKEY         a ledger's checkpoint key you expect (cairn id --vkey)
   --user studio VKEY      a studio log whose inclusion proofs you trust
+  --user font FILE        a TrueType font (.ttf) for what the built-in fonts
+                          cannot draw, such as CJK, tried before the fonts
+                          fontconfig finds (repeatable)
 
 Examples:
   cairn config tsa.url https://freetsa.org/tsr
   cairn config tsa.roots freetsa-cacert.pem
   cairn config tsa.every 30m
   cairn config witness.url https://witness.studio-x.example
+  cairn config lang nl
+  cairn config tz Europe/Amsterdam
   cairn config --unset tsa.url
   cairn config --user tsa.roots freetsa-cacert.pem
   cairn config`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.BoolFlag{Name: "unset", Usage: "remove the setting KEY"},
-			&cli.BoolFlag{Name: "user", Usage: "your own trust anchors, outside every ledger (tsa.roots, ca.roots, witness, key, studio)"},
+			&cli.BoolFlag{Name: "user", Usage: "your own settings, outside every ledger (tsa.roots, ca.roots, witness, key, studio, font)"},
 			jsonFlag("print the settings as JSON"),
 		},
 		Action: func(c *cli.Context) error {
@@ -148,6 +160,12 @@ func printConfig(c *cli.Context, cfg *evidence.Config) {
 	for _, v := range cfg.Studios {
 		fmt.Fprintf(w, "studio     %s (in the ledger's folder: not independent; see cairn config --user)\n", v)
 	}
+	if cfg.Lang != "" {
+		fmt.Fprintf(w, "lang       %s (packs and labels)\n", cfg.Lang)
+	}
+	if cfg.TZ != "" {
+		fmt.Fprintf(w, "tz         %s (packs show times in it beside UTC)\n", cfg.TZ)
+	}
 }
 
 // httpURL checks that v is an http:// or https:// URL.
@@ -221,13 +239,26 @@ func setConfig(b *evidence.Book, cfg *evidence.Config, key, value string) error 
 		}
 		_ = v
 		cfg.Witnesses = append(cfg.Witnesses, value)
+	case "lang":
+		if msg.For(value) == nil {
+			return usageErrorf("lang %q: cairn writes in %s", value, msg.Codes())
+		}
+		cfg.Lang = value
+	case "tz":
+		if _, err := loadZone(value, "tz"); err != nil {
+			return err
+		}
+		cfg.TZ = value
 	default:
 		return usageErrorf("unknown setting %q; the settings are %s", key, ledgerSettings)
 	}
 	return nil
 }
 
-const ledgerSettings = "tsa.url, tsa.roots, tsa.every, witness, witness.url, witness.every, studio and studio.url"
+const (
+	ledgerSettings = "tsa.url, tsa.roots, tsa.every, witness, witness.url, witness.every, studio, studio.url, lang and tz"
+	userSettings   = "tsa.roots, ca.roots, witness, key, studio and font"
+)
 
 func unsetConfig(cfg *evidence.Config, key string) error {
 	switch key {
@@ -255,6 +286,10 @@ func unsetConfig(cfg *evidence.Config, key string) error {
 		}
 	case "studio", "studios":
 		cfg.Studios = nil
+	case "lang":
+		cfg.Lang = ""
+	case "tz":
+		cfg.TZ = ""
 	default:
 		return usageErrorf("unknown setting %q; the settings are %s", key, ledgerSettings)
 	}
@@ -282,8 +317,10 @@ func userConfig(c *cli.Context) error {
 			cfg.Keys = nil
 		case "studio", "studios":
 			cfg.Studios = nil
+		case "font", "fonts":
+			cfg.Fonts = nil
 		default:
-			return usageErrorf("unknown setting %q; your own settings are tsa.roots, ca.roots, witness, key and studio", args[0])
+			return usageErrorf("unknown setting %q; your own settings are %s", args[0], userSettings)
 		}
 	case len(args) == 2 && !c.Bool("unset"):
 		if err := setUserConfig(cfg, args[0], args[1]); err != nil {
@@ -319,6 +356,9 @@ func userConfig(c *cli.Context) error {
 	}
 	for _, v := range cfg.Studios {
 		fmt.Fprintf(w, "studio     %s\n", v)
+	}
+	for _, v := range cfg.Fonts {
+		fmt.Fprintf(w, "font       %s\n", v)
 	}
 	return nil
 }
@@ -356,8 +396,17 @@ func setUserConfig(cfg *evidence.UserConfig, key, value string) error {
 			return usageErrorf("studio: %q is not a studio log key (cairn witness id --log prints one): %v", value, err)
 		}
 		addUnique(&cfg.Studios, value)
+	case "font":
+		abs, err := filepath.Abs(value)
+		if err != nil {
+			return usageErrorf("font: %v", err)
+		}
+		if _, err := export.CheckFont(abs); err != nil {
+			return usageErrorf("font: %v", err)
+		}
+		addUnique(&cfg.Fonts, abs)
 	default:
-		return usageErrorf("unknown setting %q; your own settings are tsa.roots, ca.roots, witness, key and studio", key)
+		return usageErrorf("unknown setting %q; your own settings are %s", key, userSettings)
 	}
 	return nil
 }

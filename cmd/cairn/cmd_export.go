@@ -35,8 +35,19 @@ pack is anchored to a checkpoint of the whole ledger (signed now and stored, or
 the newest one if it already covers everything), and the PDF is signed with
 your key. Only this asset is in the pack: other assets appear only as hashes.
 
-ASSET defaults to the current asset (cairn use). Check a pack with:
-  cairn verify-pack FILE.pdf
+The pack is written in English or Dutch (--lang nl: every sentence in Dutch,
+for a Dutch court or IP lawyer; what people typed stays as typed). Times are
+shown in UTC, and with --tz, or in a Dutch pack, also in the designer's time
+zone (Europe/Amsterdam unless --tz or the setting tz says otherwise). A studio
+sets its defaults once: cairn config lang nl; cairn config tz Europe/Amsterdam.
+
+Everything people type is drawn, emoji too (as outlines from the Noto Emoji
+font built into cairn). CJK and other scripts the built-in fonts lack are
+drawn with a TrueType font from the machine: one named with cairn config
+--user font FILE.ttf, or one fontconfig finds; without one, such a character
+is shown as [U+XXXX]. The exact text is always in evidence.json.
+
+ASSET defaults to the current asset (cairn use).
 
 Trusted time for the pack itself: with a time-stamping service (cairn config
 tsa.url, or --tsa URL), the PDF signature carries an RFC 3161 signature
@@ -50,14 +61,21 @@ CA issued (PKCS #12 with the key and its chain; ECDSA P-256 or RSA), instead of
 your cairn key. Its passphrase is asked on the terminal, or taken from
 CAIRN_P12_PASSPHRASE; it is never printed. The pack names the certificate's
 holder as its exporter (a custodian), never as an author; verify-pack checks
-the chain against the CA roots the verifier trusts (--ca-roots FILE). You need
-no cairn identity for it, unless you are an author of the ledger.
+the chain against the CA roots the verifier trusts (--ca-roots FILE, or cairn
+config --user ca.roots). You need no cairn identity for it, unless you are an
+author of the ledger.
 
 Examples:
   cairn export poster -o poster.pdf
+  cairn export poster -o poster-nl.pdf --lang nl
+  cairn export poster -o poster.pdf --tz America/New_York
+  cairn export poster --archive mira-ledger.tar -o poster.pdf
   cairn export poster -o poster.pdf --tsa https://freetsa.org/tsr --tsa-roots freetsa-cacert.pem
   cairn --dir /shared/mira/.cairn export poster -o poster.pdf --sign-with kantoor.p12
-  cairn export poster -o draft.pdf --no-tsa`,
+  cairn export poster -o draft.pdf --no-tsa
+
+Check a pack with:
+  cairn verify-pack FILE.pdf`,
 		Flags: []cli.Flag{
 			dirFlag(),
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the PDF file to write (required)"},
@@ -69,6 +87,8 @@ Examples:
 			&cli.StringFlag{Name: "tsa-roots", Usage: "PEM roots the TSA must chain to (default: cairn config tsa.roots)"},
 			&cli.BoolFlag{Name: "no-tsa", Usage: "make the pack without a signature timestamp, even with a TSA configured"},
 			&cli.StringFlag{Name: "sign-with", Usage: "sign the PDF with this CA-issued certificate and key (PKCS #12 file; passphrase asked, or from CAIRN_P12_PASSPHRASE)"},
+			langFlag("write the pack"),
+			tzFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 1 {
@@ -117,12 +137,16 @@ Examples:
 			var once sync.Once
 			release := func() { once.Do(func() { b.Close() }) }
 			defer release()
+			cfg, m, err := settings(c, b)
+			if err != nil {
+				return err
+			}
+			loc, err := zone(c, cfg, m)
+			if err != nil {
+				return err
+			}
 			asset := c.Args().First()
 			if asset == "" {
-				cfg, err := evidence.ReadConfig(b.Dir)
-				if err != nil {
-					return err
-				}
 				if cfg.Asset == "" {
 					return usageErrorf("which asset? Give it as an argument (cairn export ASSET -o FILE.pdf), or choose one with: cairn use ID")
 				}
@@ -135,7 +159,12 @@ Examples:
 				}
 			}
 			if out != "" {
-				opts := export.Options{WithFiles: c.Bool("with-files"), DoneReading: release, SignWith: signWith}
+				user, err := evidence.ReadUserConfig()
+				if err != nil {
+					return err
+				}
+				opts := export.Options{WithFiles: c.Bool("with-files"), DoneReading: release, SignWith: signWith,
+					Lang: m, Zone: loc, Fonts: user.Fonts, SystemFonts: true}
 				if !c.Bool("no-tsa") {
 					url, roots, err := tsaSettings(c, b)
 					if err != nil {

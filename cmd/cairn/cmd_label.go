@@ -9,6 +9,7 @@ import (
 
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/export"
+	"github.com/cairn-ledger/cairn/internal/msg"
 )
 
 func cmdLabel() *cli.Command {
@@ -45,10 +46,18 @@ with --tdm allowed, because EU law lets miners in unless the rights holder
 opts out in a machine-readable way. Put it next to the file with the same base
 name (poster.png -> poster.xmp), or merge it: exiftool -tagsfromfile poster.xmp poster.png
 
-ASSET defaults to the current asset (cairn use).`,
+With --lang nl (or the setting lang nl) everything label prints is Dutch, and
+the XMP carries the Dutch text beside the English x-default.
+
+ASSET defaults to the current asset (cairn use).
+
+Examples:
+  cairn label poster
+  cairn label poster --lang nl --xmp poster.xmp
+  cairn label poster --json`,
 		Flags: []cli.Flag{
 			dirFlag(),
-			&cli.StringFlag{Name: "lang", Value: "en", Usage: "the language of the label: en or nl"},
+			langFlag("write the label"),
 			&cli.StringFlag{Name: "xmp", Usage: "write an XMP sidecar to this file"},
 			jsonFlag("print the disclosure as JSON"),
 		},
@@ -56,21 +65,20 @@ ASSET defaults to the current asset (cairn use).`,
 			if c.NArg() > 1 {
 				return usageErrorf("label takes at most one asset (got %d arguments)", c.NArg())
 			}
-			lang := c.String("lang")
-			if lang != "en" && lang != "nl" {
-				return usageErrorf("--lang %q: the labels are written in en and nl", lang)
+			if _, err := language(c, nil); err != nil {
+				return err
 			}
 			b, err := openBook(c)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
+			cfg, m, err := settings(c, b)
+			if err != nil {
+				return err
+			}
 			asset := c.Args().First()
 			if asset == "" {
-				cfg, err := evidence.ReadConfig(b.Dir)
-				if err != nil {
-					return err
-				}
 				if cfg.Asset == "" {
 					return usageErrorf("which asset? Give it as an argument (cairn label ASSET), or choose one with: cairn use ID")
 				}
@@ -81,7 +89,7 @@ ASSET defaults to the current asset (cairn use).`,
 			if err != nil {
 				return err
 			}
-			d, err := evidence.Disclose(v.Info, v.Steps, lang)
+			d, err := evidence.Disclose(v.Info, v.Steps, m.Code)
 			if err != nil {
 				return err
 			}
@@ -96,21 +104,21 @@ ASSET defaults to the current asset (cairn use).`,
 			if c.Bool("json") {
 				return printJSON(c.App.Writer, d)
 			}
-			w := c.App.Writer
+			w, l := c.App.Writer, &m.Label
 			fmt.Fprintln(w, d.Label)
 			fmt.Fprintln(w, d.Explanation)
-			tdm := d.TDM
+			tdm := msg.Name(m.TDM, d.TDM)
 			if !d.TDMRecorded {
-				tdm += " (not recorded; reserved by default)"
+				tdm = l.TDMDefault.F(tdm)
 			}
 			if d.DigitalSourceType == "" {
-				fmt.Fprintln(w, "source type unknown (none is stated in the XMP)")
+				fmt.Fprintln(w, l.SourceUnknown)
 			} else {
-				fmt.Fprintf(w, "source type %s\n", d.DigitalSourceType)
+				fmt.Fprintln(w, l.SourceType.F(d.DigitalSourceType))
 			}
-			fmt.Fprintf(w, "data mining %s\n", tdm)
+			fmt.Fprintln(w, l.DataMining.F(tdm))
 			if p := c.String("xmp"); p != "" {
-				fmt.Fprintf(w, "wrote %s\n", p)
+				fmt.Fprintln(w, l.Wrote.F(p))
 			}
 			return nil
 		},

@@ -19,12 +19,15 @@ func TestMain(m *testing.M) {
 // with its own identity key, the way a user runs cairn.
 func TestScript(t *testing.T) {
 	shared, _ := filepath.Abs("../../../shared")
+	cjkFont, _ := filepath.Abs("../../export/testdata/cjk-subset.ttf")
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata",
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
 			e.Setenv("HOME", e.WorkDir)
 			e.Setenv("SHARED", shared)
+			// A small CJK TrueType font every machine has (export/testdata).
+			e.Setenv("CJKFONT", cjkFont)
 			e.Setenv("CAIRN_PASSPHRASE", "")
 			os.Unsetenv("CAIRN_PASSPHRASE")
 			return nil

@@ -24,6 +24,8 @@ import (
 	"github.com/cairn-ledger/cairn/evidence"
 	"github.com/cairn-ledger/cairn/evidence/percept"
 	"github.com/cairn-ledger/cairn/internal/imgtest"
+	"github.com/cairn-ledger/cairn/internal/msg"
+	"github.com/cairn-ledger/cairn/internal/msg/msgtest"
 	"github.com/cairn-ledger/cairn/internal/testtsa"
 	"github.com/cairn-ledger/cairn/ledger"
 )
@@ -175,6 +177,27 @@ func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []st
 			out, err := exec.Command("pdftotext", "-layout", "-enc", "UTF-8", ts.MkAbs(args[0]), "-").Output()
 			ts.Check(err)
 			ts.Check(os.WriteFile(ts.MkAbs(args[1]), []byte(strings.Join(strings.Fields(string(out)), " ")+"\n"), 0o644))
+		},
+		// noenglish TEXT [TYPED]: TEXT (a pdftext output, or a label) has no
+		// English in it: no sentence of the English catalogue, no English
+		// function word (internal/msg/msgtest). TYPED lists, one a line, the
+		// texts people typed, which are shown as typed. With !, English must be
+		// found.
+		"noenglish": func(ts *testscript.TestScript, neg bool, args []string) {
+			if len(args) < 1 || len(args) > 2 {
+				ts.Fatalf("usage: noenglish TEXT [TYPED]")
+			}
+			var typed []string
+			if len(args) == 2 {
+				typed = strings.Split(strings.TrimSpace(ts.ReadFile(args[1])), "\n")
+			}
+			left := msgtest.EnglishLeft(ts.ReadFile(args[0]), msg.Dutch, typed...)
+			switch {
+			case neg && len(left) == 0:
+				ts.Fatalf("%s: no English found", args[0])
+			case !neg && len(left) > 0:
+				ts.Fatalf("%s has English in it: %q", args[0], left)
+			}
 		},
 		"tsa-start": tsaStart,
 		"pdf-cms":   pdfCMS,

@@ -100,7 +100,7 @@ func main() {
 	run(abs, "", "retract", mistake, "--why", "recorded on the wrong asset; it belongs to fox-cards")
 	run(abs, "", "note", "Cards: print on 300 g cotton paper.", "--asset", "fox-cards")
 
-	run(abs, "", "note", "Client approved the final on today's call; no further AI steps.")
+	run(abs, "", "note", "Client approved the final on today's call ☕; no further AI steps ✂️")
 	run(abs, "", "final", "poster-final.png")
 	say("The poster goes online today. A disclosure dated in the future is refused; one dated today starts the design-right clock.")
 	refused(abs, "disclose", "--date", time.Now().AddDate(0, 1, 0).Format("2006-01-02"), "--where", "Winterfest opening")
@@ -117,6 +117,9 @@ func main() {
 		say("Legal exports a signed evidence pack, and anyone can verify it offline.")
 		run(abs, "", "export", "fox-poster", "-o", "fox-poster-evidence.pdf")
 		run(abs, "", "verify-pack", "fox-poster-evidence.pdf")
+		say("The studio's lawyer wants it in Dutch, with Amsterdam times beside UTC.")
+		run(abs, "", "export", "fox-poster", "-o", "fox-poster-bewijsdossier.pdf", "--lang", "nl")
+		run(abs, "", "verify-pack", "fox-poster-bewijsdossier.pdf")
 		run(abs, "", "export", "fox-poster", "--c2pa", "c2pa")
 		p, _ := filepath.Abs("fox-poster-evidence.pdf")
 		fmt.Printf("\nThe evidence pack is at %s\n", p)
