@@ -238,6 +238,7 @@ func (d *doc) human(c *collected, acc *evidence.Account) {
 		d.bullets(w.Neither, un, "")
 	}
 
+	d.need(chartH + 16 + 16) // the heading stays on the page of its chart
 	d.heading(w.StepsOverTime.String())
 	d.chart(c, acc.History())
 

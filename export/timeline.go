@@ -337,12 +337,15 @@ func (d *doc) beforeAfter(before, after evidence.FileRef) {
 	p.SetXY(margin, y+w+5)
 }
 
+// chartH is the height of the chart's bars, in mm.
+const chartH = 38.0
+
 // chart draws the steps that count over time as stacked bars, one colour per
 // actor. A slot is at least a second long, so that a session recorded within
 // seconds is not cut into slots of no time.
 func (d *doc) chart(c *collected, h *evidence.History) {
 	p := d.pdf
-	const h0 = 38.0
+	const h0 = chartH
 	d.need(h0 + 16)
 	steps := h.Steps
 	if len(steps) == 0 {

@@ -254,7 +254,7 @@ func printVerify(w io.Writer, b *evidence.Book, rep *evidence.VerifyReport) {
 		fmt.Fprintf(w, "timestamp   records 0-%d existed no later than %s (TSA: %s; %s)\n", t.Size-1, t.Time.UTC().Format("2006-01-02T15:04:05Z"), safeLine(t.TSA, 120), trust)
 	}
 	if n := len(rep.Pending); n > 0 {
-		fmt.Fprintf(w, "pending     %d checkpoint(s) still wait for a timestamp (newest covers %d records); fetch them with: cairn timestamp --pending\n", n, rep.Pending[0])
+		fmt.Fprintf(w, "pending     %s for a timestamp (newest covers %d records); fetch them with: cairn timestamp --pending\n", evidence.Plural(n, "checkpoint still waits", "checkpoints still wait"), rep.Pending[0])
 	}
 	for _, cs := range rep.Cosignatures {
 		if cs.Checked {
@@ -280,7 +280,7 @@ func printVerify(w io.Writer, b *evidence.Book, rep *evidence.VerifyReport) {
 		fmt.Fprintln(w, line)
 	}
 	if n := len(rep.PendingProofs); n > 0 {
-		fmt.Fprintf(w, "pending     %d studio log proof(s) still to fetch; cairn publish fetches them\n", n)
+		fmt.Fprintf(w, "pending     %s still to fetch; cairn publish fetches them\n", evidence.Plural(n, "studio log proof", "studio log proofs"))
 	}
 	if lr.Since != nil {
 		fmt.Fprintf(w, "since       the ledger extends the given checkpoint (%d records) by %d: nothing it covered was changed or removed\n", lr.Since.Size, lr.Size-lr.Since.Size)

@@ -301,7 +301,7 @@ func checkSessionPack(t *testing.T, c *proc, today string) {
 		// The timeline.
 		"Kind of edit AI-assisted: a person directing an AI tool, which made the new content",
 		"Instruction ink texture, keep my letter shapes",
-		"Chose 1 of 4 candidates (marked); the others are rejected, not edited",
+		"Chose 1 of 4 candidates (marked); the others were not chosen in this selection",
 		"4 candidates generated",
 		"Input image (image-to-image: the generation started from it)",
 		"Placed into the work in this edit",

@@ -337,7 +337,7 @@ var English = &Catalogue{
 		Parameters:     "Parameters",
 		InputImages:    P{"Input image (image-to-image: the generation started from it)", "Input images (image-to-image: the generation started from them)"},
 		Generated:      P{"%d candidate generated", "%d candidates generated"},
-		Chose:          "Chose 1 of %d candidates (marked); the others are rejected, not edited",
+		Chose:          "Chose 1 of %d candidates (marked); the others were not chosen in this selection",
 		KindOfEdit:     "Kind of edit",
 		Instruction:    "Instruction",
 		Placed:         "Placed into the work in this edit",

@@ -355,7 +355,7 @@ var Dutch = &Catalogue{
 		Parameters:     "Parameters",
 		InputImages:    P{"Invoerafbeelding (beeld-naar-beeld: de generatie ging uit van deze afbeelding)", "Invoerafbeeldingen (beeld-naar-beeld: de generatie ging uit van deze afbeeldingen)"},
 		Generated:      P{"%d kandidaat gegenereerd", "%d kandidaten gegenereerd"},
-		Chose:          "Gekozen: 1 van %d kandidaten (gemarkeerd); de andere zijn afgewezen, niet bewerkt",
+		Chose:          "Gekozen: 1 van %d kandidaten (gemarkeerd); de andere zijn bij deze keuze niet gekozen",
 		KindOfEdit:     "Soort bewerking",
 		Instruction:    "Instructie",
 		Placed:         "In deze bewerking in het werk geplaatst",
