@@ -43,16 +43,32 @@ import (
 // compared; a disagreement is a test failure ("DISAGREEMENT"), unless
 // FORMATCHECK_LENIENT=1 asks only to log it (while exploring a spec change).
 //
-// The binary is $CAIRN_BIN, or else built once by TestMain with the go
+// The binary is $CAIRN_BIN, or else built once, on first use, with the go
 // command: this package imports nothing of cairn's, so that it stays an
 // implementation of FORMAT.md alone.
 
-var builtBin string
+var (
+	buildOnce sync.Once
+	builtBin  string // where buildOnce put the binary
+	buildErr  error
+)
 
+// cairnBin is $CAIRN_BIN, or a binary built on first use: the fuzz targets,
+// whose workers each run TestMain, need none.
 func cairnBin(t testing.TB) string {
 	t.Helper()
 	p := os.Getenv("CAIRN_BIN")
 	if p == "" {
+		buildOnce.Do(func() {
+			dir, err := os.MkdirTemp("", "formatcheck-bin-")
+			if err == nil {
+				builtBin, err = buildCairn(dir)
+			}
+			buildErr = err
+		})
+		if buildErr != nil {
+			t.Fatal(buildErr)
+		}
 		p = builtBin
 	}
 	if _, err := os.Stat(p); err != nil {
@@ -316,16 +332,6 @@ func TestMain(m *testing.M) {
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
 	if !set {
 		flag.Set("test.parallel", fmt.Sprint(max(4, 2*runtime.GOMAXPROCS(0))))
-	}
-	if os.Getenv("CAIRN_BIN") == "" {
-		dir, err := os.MkdirTemp("", "formatcheck-bin-")
-		if err == nil {
-			builtBin, err = buildCairn(dir)
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
 	}
 	code := m.Run()
 	if fxRoot != "" && os.Getenv("FORMATCHECK_KEEP") == "" {
